@@ -1,0 +1,34 @@
+/* What every pnm program does the same way: messages, exit codes, option
+ * values, opening inputs. Only cmd/ prints; lib/ returns errors. */
+#ifndef PNM_CLI_H
+#define PNM_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdnoreturn.h>
+
+#include "pnm.h"
+
+/* Restores the default SIGPIPE action, so `| head` ends a program quietly
+ * even when its parent ignored the signal. */
+void cli_init(void);
+
+/* "PROGRAM: message" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cli_error, then exit(1). For option errors, before any output exists. */
+noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For a bad option: the message and a pointer to --help, exit 2. */
+noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+noreturn void cli_version(void);
+
+/* An unsigned integer option value in [min, max], or cli_usage_error. */
+uint64_t cli_uint(const char *option, const char *arg, uint64_t min, uint64_t max);
+/* -z/--zstd[=LEVEL]: 3 without a level. */
+int cli_zstd_level(const char *arg);
+
+/* Opens path for reading ("-" is stdin); NULL and err set on failure. */
+FILE *cli_open_input(const char *path, pnm_error *err);
+void cli_close_input(FILE *f);
+
+#endif

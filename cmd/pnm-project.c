@@ -1,0 +1,152 @@
+/* pnm-project: token stream -> feature stream (the MinHash projection). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "Usage: pnm-project [OPTION]... [FILE]\n"
+    "Hash every word of a token stream into a counting Bloom filter of m\n"
+    "features with n MinHash functions over its pieces' trigrams; write one\n"
+    "feature record per token record.\n"
+    "With no FILE, or when FILE is -, read standard input.\n"
+    "\n"
+    "  -f, --features=M         Bloom filter size m (default 1024)\n"
+    "  -n, --hashes=N           MinHash functions n (default 64)\n"
+    "  -w, --window=W           neighbours on each side the model sees (default 1)\n"
+    "      --seed=S             hash family seed (default 0)\n"
+    "  -m, --vocab=FILE         check that the stream was made with this\n"
+    "                           SentencePiece model\n"
+    "  -z, --zstd[=LEVEL]       compress the stream with zstd (level 1-19, default 3)\n"
+    "  -o, --output=FILE        write FILE (atomically) instead of standard output\n"
+    "  -h, --help               show this help and exit\n"
+    "  -V, --version            show the version and exit\n"
+    "\n"
+    "Example:\n"
+    "  pnm-tokenize -m v.model queries.txt | pnm-project | pnm-dump | head\n";
+
+static const struct option options[] = {
+    {"features", required_argument, NULL, 'f'},
+    {"hashes", required_argument, NULL, 'n'},
+    {"window", required_argument, NULL, 'w'},
+    {"seed", required_argument, NULL, 'S'},
+    {"vocab", required_argument, NULL, 'm'},
+    {"zstd", optional_argument, NULL, 'z'},
+    {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct config {
+    pnm_projection projection;
+    const char *vocab, *output, *input;
+    int zstd;
+} config;
+
+static config parse(int argc, char **argv)
+{
+    config c = {.projection = PNM_PROJECTION_DEFAULT, .input = "-"};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "f:n:w:m:z::o:hV", options, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            c.projection.features = (uint32_t)cli_uint("--features", optarg, 1, PNM_MAX_FEATURES);
+            break;
+        case 'n':
+            c.projection.hashes = (uint32_t)cli_uint("--hashes", optarg, 1, PNM_MAX_HASHES);
+            break;
+        case 'w':
+            c.projection.window = (uint32_t)cli_uint("--window", optarg, 0, PNM_MAX_WINDOW);
+            break;
+        case 'S': c.projection.seed = cli_uint("--seed", optarg, 0, UINT64_MAX); break;
+        case 'm': c.vocab = optarg; break;
+        case 'z': c.zstd = cli_zstd_level(optarg); break;
+        case 'o': c.output = optarg; break;
+        case 'h': fputs(usage, stdout); exit(0);
+        case 'V': cli_version();
+        default: cli_usage_error("unknown or incomplete option");
+        }
+    }
+    if (argc - optind > 1)
+        cli_usage_error("one input stream at most (got %d)", argc - optind);
+    if (optind < argc)
+        c.input = argv[optind];
+    return c;
+}
+
+/* With -m, the stream must come from exactly that vocabulary. */
+static int check_vocab(const char *path, const pnm_header *got, pnm_error *err)
+{
+    pnm_sp *sp = pnm_sp_load_file(path, err);
+    if (!sp)
+        return -1;
+    pnm_header want;
+    int rc = pnm_tokens_header(sp, 0, &want, err);
+    if (rc == 0 && pnm_header_check_match(&want, got, err))
+        rc = pnm_error_prefix(err, "token stream does not match %s", path);
+    pnm_header_free(&want);
+    pnm_sp_free(sp);
+    return rc;
+}
+
+static int project(const config *c, pnm_reader *in, pnm_output *out, pnm_error *err)
+{
+    const pnm_header *th = pnm_reader_header(in);
+    if (th->kind != PNM_KIND_TOKENS)
+        return pnm_error_set(err, "%s: expected a tokens stream, got a %s stream",
+                             c->input, pnm_kind_name(th->kind));
+    if (c->vocab && check_vocab(c->vocab, th, err))
+        return -1;
+    pnm_projector *pr = pnm_projector_new(th, &c->projection, err);
+    if (!pr)
+        return -1;
+    pnm_header fh;
+    pnm_projector_header(pr, &fh);
+    pnm_writer *w = pnm_writer_open(out->f, &fh, c->zstd, err);
+    pnm_tokens tokens = {0};
+    pnm_features features = {0};
+    pnm_buf record = {0};
+    int rc = w ? 0 : -1, got;
+    while (rc == 0 && (got = pnm_tokens_read(in, &tokens, err)) != 0) {
+        if (got < 0 || pnm_project_tokens(pr, &tokens, &features, err) ||
+            pnm_features_encode(&features, &record, err) ||
+            pnm_writer_write(w, record.data, record.len, err))
+            rc = -1;
+    }
+    if (rc == 0)
+        rc = pnm_writer_finish(w, err);
+    pnm_writer_free(w);
+    pnm_buf_free(&record);
+    pnm_features_free(&features);
+    pnm_tokens_free(&tokens);
+    pnm_projector_free(pr);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    cli_init();
+    config c = parse(argc, argv);
+    pnm_error err;
+    FILE *f = cli_open_input(c.input, &err);
+    if (!f)
+        cli_die("%s", err.msg);
+    pnm_reader *in = pnm_reader_open(f, strcmp(c.input, "-") ? c.input : "standard input", &err);
+    if (!in)
+        cli_die("%s", err.msg);
+    pnm_output out;
+    int rc = pnm_output_open(&out, c.output, &err);
+    if (rc == 0 && (rc = project(&c, in, &out, &err)) == 0)
+        rc = pnm_output_commit(&out, &err);
+    else if (out.f)
+        pnm_output_abort(&out);
+    pnm_reader_free(in);
+    cli_close_input(f);
+    if (rc != 0)
+        cli_die("%s", err.msg);
+    return 0;
+}

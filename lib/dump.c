@@ -1,0 +1,125 @@
+#include "dump.h"
+
+#include <inttypes.h>
+
+/* Bytes that would break a line of text or a JSON string are escaped. */
+static void put_string(FILE *out, const uint8_t *s, size_t len, pnm_dump_format fmt)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = s[i];
+        if (fmt == PNM_DUMP_JSON && (c == '"' || c == '\\'))
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20 || c == 0x7F)
+            fprintf(out, fmt == PNM_DUMP_JSON ? "\\u%04x" : "\\x%02x", c);
+        else
+            putc(c, out);
+    }
+}
+
+static void put_piece(FILE *out, const pnm_header *h, uint32_t id, pnm_dump_format fmt)
+{
+    put_string(out, h->piece_bytes + h->piece_offset[id],
+               h->piece_offset[id + 1] - h->piece_offset[id], fmt);
+}
+
+void pnm_dump_header(FILE *out, const pnm_header *h, bool compressed, pnm_dump_format fmt)
+{
+    if (fmt == PNM_DUMP_JSON) {
+        fprintf(out, "{\"kind\":\"%s\",\"version\":%" PRIu32 ",\"zstd\":%s,"
+                "\"vocab_id\":\"%016" PRIx64 "\",\"vocab_size\":%" PRIu32
+                ",\"max_words\":%" PRIu32,
+                pnm_kind_name(h->kind), h->version, compressed ? "true" : "false",
+                h->vocab_id, h->vocab_size, h->max_words);
+        if (h->kind == PNM_KIND_FEATURES)
+            fprintf(out, ",\"features\":%" PRIu32 ",\"hashes\":%" PRIu32
+                    ",\"window\":%" PRIu32 ",\"seed\":%" PRIu64,
+                    h->features, h->hashes, h->window, h->seed);
+        fputs("}\n", out);
+        return;
+    }
+    fprintf(out, "# pnm %s stream, version %" PRIu32 "%s; vocabulary %016" PRIx64
+            " (%" PRIu32 " pieces)", pnm_kind_name(h->kind), h->version,
+            compressed ? ", zstd" : "", h->vocab_id, h->vocab_size);
+    if (h->kind == PNM_KIND_FEATURES)
+        fprintf(out, "; m=%" PRIu32 " n=%" PRIu32 " w=%" PRIu32 " seed=%" PRIu64,
+                h->features, h->hashes, h->window, h->seed);
+    if (h->max_words)
+        fprintf(out, "; at most %" PRIu32 " words", h->max_words);
+    fputc('\n', out);
+}
+
+void pnm_dump_tokens(FILE *out, const pnm_header *h, const pnm_tokens *t,
+                     pnm_dump_format fmt, bool ids, bool with_line)
+{
+    if (fmt == PNM_DUMP_JSON) {
+        fprintf(out, "{\"line\":%" PRIu64 ",\"words\":[", t->line);
+        for (uint32_t w = 0; w < t->n_words; w++) {
+            fputs(w ? ",{\"ids\":[" : "{\"ids\":[", out);
+            for (uint32_t k = t->word_start[w]; k < t->word_start[w + 1]; k++)
+                fprintf(out, k > t->word_start[w] ? ",%" PRIu32 : "%" PRIu32, t->ids[k]);
+            fputs("],\"pieces\":[", out);
+            for (uint32_t k = t->word_start[w]; k < t->word_start[w + 1]; k++) {
+                fputs(k > t->word_start[w] ? ",\"" : "\"", out);
+                put_piece(out, h, t->ids[k], fmt);
+                putc('"', out);
+            }
+            fputs("]}", out);
+        }
+        fputs("]}\n", out);
+        return;
+    }
+    if (with_line)
+        fprintf(out, "%" PRIu64 ":", t->line);
+    for (uint32_t w = 0; w < t->n_words; w++) {
+        if (w)
+            fputs(" |", out);
+        for (uint32_t k = t->word_start[w]; k < t->word_start[w + 1]; k++) {
+            if (with_line || w || k > t->word_start[w])
+                putc(' ', out);
+            if (ids)
+                fprintf(out, "%" PRIu32, t->ids[k]);
+            else
+                put_piece(out, h, t->ids[k], fmt);
+        }
+    }
+    putc('\n', out);
+}
+
+void pnm_dump_features(FILE *out, const pnm_features *f, pnm_dump_format fmt)
+{
+    if (fmt == PNM_DUMP_JSON)
+        fprintf(out, "{\"line\":%" PRIu64 ",\"words\":[", f->line);
+    else
+        fprintf(out, "%" PRIu64 ":", f->line);
+    for (uint32_t w = 0; w < f->n_words; w++) {
+        const uint16_t *b = f->buckets + (size_t)w * f->hashes;
+        if (fmt == PNM_DUMP_JSON) {
+            fputs(w ? ",[" : "[", out);
+            for (uint32_t i = 0; i < f->hashes; i++)
+                fprintf(out, i ? ",%u" : "%u", b[i]);
+            putc(']', out);
+            continue;
+        }
+        fputs(" {", out);
+        /* Buckets are sorted: a run of equal ones is one count. */
+        for (uint32_t i = 0; i < f->hashes;) {
+            uint32_t j = i;
+            while (j < f->hashes && b[j] == b[i])
+                j++;
+            fprintf(out, i ? " %u" : "%u", b[i]);
+            if (j - i > 1)
+                fprintf(out, ":%" PRIu32, j - i);
+            i = j;
+        }
+        putc('}', out);
+    }
+    fputs(fmt == PNM_DUMP_JSON ? "]}\n" : "\n", out);
+}
+
+void pnm_dump_end(FILE *out, uint64_t records, pnm_dump_format fmt)
+{
+    if (fmt == PNM_DUMP_JSON)
+        fprintf(out, "{\"end\":{\"records\":%" PRIu64 "}}\n", records);
+    else
+        fprintf(out, "# end of stream, %" PRIu64 " records\n", records);
+}

@@ -1,0 +1,31 @@
+/* Readable renderings of stream contents, as text for people and as JSON
+ * (one object per line) for scripts. pnm-dump(1) describes both. */
+#ifndef PNM_DUMP_H
+#define PNM_DUMP_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "features.h"
+#include "stream.h"
+#include "tokens.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { PNM_DUMP_TEXT, PNM_DUMP_JSON } pnm_dump_format;
+
+void pnm_dump_header(FILE *out, const pnm_header *h, bool compressed, pnm_dump_format fmt);
+/* Text: "LINE: piece piece | piece ..." (words separated by " | "); with
+ * ids, piece ids instead of strings; with_line false drops "LINE: ". */
+void pnm_dump_tokens(FILE *out, const pnm_header *h, const pnm_tokens *t,
+                     pnm_dump_format fmt, bool ids, bool with_line);
+/* Text: "LINE: {b b:count ...} {...}", one brace group per word. */
+void pnm_dump_features(FILE *out, const pnm_features *f, pnm_dump_format fmt);
+void pnm_dump_end(FILE *out, uint64_t records, pnm_dump_format fmt);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,27 @@
+/* libpnm: pNLP-Mixer as a C library. This umbrella header is the one to
+ * include; each module's header states its own contract.
+ *
+ * Conventions: functions that can fail return -1 (or NULL) and describe the
+ * failure in a caller-provided pnm_error; the library never prints to the
+ * terminal, never exits, and keeps no global mutable state. */
+#ifndef PNM_H
+#define PNM_H
+
+#define PNM_VERSION "0.1.0"
+
+#include "bytes.h"
+#include "corpus.h"
+#include "dump.h"
+#include "error.h"
+#include "features.h"
+#include "hash.h"
+#include "limits.h"
+#include "lines.h"
+#include "output.h"
+#include "project.h"
+#include "sp.h"
+#include "stream.h"
+#include "tokens.h"
+#include "utf8.h"
+
+#endif

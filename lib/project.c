@@ -1,0 +1,166 @@
+#include "project.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "limits.h"
+#include "utf8.h"
+
+static const char WORD_MARK[] = "\xE2\x96\x81"; /* U+2581, SentencePiece's word start */
+#define WORD_MARK_BYTES 3
+
+struct pnm_projector {
+    pnm_projection p;
+    pnm_header header;     /* of the features stream */
+    uint32_t *fingerprint; /* vocab_size * n */
+};
+
+int pnm_projection_check(const pnm_projection *p, pnm_error *err)
+{
+    if (p->features < 1 || p->features > PNM_MAX_FEATURES)
+        return pnm_error_set(err, "feature count %" PRIu32 " is outside 1..%u",
+                             p->features, PNM_MAX_FEATURES);
+    if (p->hashes < 1 || p->hashes > PNM_MAX_HASHES)
+        return pnm_error_set(err, "hash count %" PRIu32 " is outside 1..%u",
+                             p->hashes, PNM_MAX_HASHES);
+    if (p->window > PNM_MAX_WINDOW)
+        return pnm_error_set(err, "window %" PRIu32 " is above %u", p->window, PNM_MAX_WINDOW);
+    return 0;
+}
+
+void pnm_piece_fingerprint(const char *piece, size_t len, uint64_t seed, uint32_t n,
+                           uint32_t *out)
+{
+    pnm_fingerprint_reset(n, out);
+    if (len < WORD_MARK_BYTES || memcmp(piece, WORD_MARK, WORD_MARK_BYTES) != 0) {
+        pnm_hash_fold_min(piece, len, seed, n, out);
+        return;
+    }
+    const char *s = piece + WORD_MARK_BYTES;
+    len -= WORD_MARK_BYTES;
+    /* Byte offsets of the first characters; invalid bytes count as one
+     * character each so that any piece string has a fingerprint. */
+    size_t start[3] = {0, 0, 0}, chars = 0, i = 0;
+    while (i < len) {
+        uint32_t cp;
+        size_t k = pnm_utf8_decode(s + i, len - i, &cp);
+        if (k == 0)
+            k = 1;
+        if (chars >= 3) {
+            /* The trigram that ends just before character `chars`. */
+            pnm_hash_fold_min(s + start[chars % 3], i - start[chars % 3], seed, n, out);
+        }
+        start[chars % 3] = i;
+        chars++;
+        i += k;
+    }
+    if (chars >= 3)
+        pnm_hash_fold_min(s + start[chars % 3], len - start[chars % 3], seed, n, out);
+    else
+        pnm_hash_fold_min(s, len, seed, n, out);
+}
+
+pnm_projector *pnm_projector_new(const pnm_header *th, const pnm_projection *p,
+                                 pnm_error *err)
+{
+    if (pnm_projection_check(p, err))
+        return NULL;
+    if (th->kind != PNM_KIND_TOKENS || !th->piece_offset) {
+        pnm_error_set(err, "expected a tokens stream, got a %s stream", pnm_kind_name(th->kind));
+        return NULL;
+    }
+    pnm_projector *pr = calloc(1, sizeof *pr);
+    if (!pr) {
+        pnm_error_set(err, "out of memory");
+        return NULL;
+    }
+    pr->p = *p;
+    pr->fingerprint = malloc((size_t)th->vocab_size * p->hashes * sizeof *pr->fingerprint);
+    if (!pr->fingerprint) {
+        free(pr);
+        pnm_error_set(err, "out of memory");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < th->vocab_size; i++)
+        pnm_piece_fingerprint((const char *)th->piece_bytes + th->piece_offset[i],
+                              th->piece_offset[i + 1] - th->piece_offset[i], p->seed,
+                              p->hashes, pr->fingerprint + (size_t)i * p->hashes);
+    pnm_header *h = &pr->header;
+    h->kind = PNM_KIND_FEATURES;
+    h->version = PNM_STREAM_VERSION;
+    h->vocab_id = th->vocab_id;
+    h->vocab_size = th->vocab_size;
+    h->max_words = th->max_words;
+    h->features = p->features;
+    h->hashes = p->hashes;
+    h->window = p->window;
+    h->seed = p->seed;
+    return pr;
+}
+
+void pnm_projector_free(pnm_projector *pr)
+{
+    if (!pr)
+        return;
+    free(pr->fingerprint);
+    free(pr);
+}
+
+void pnm_projector_header(const pnm_projector *pr, pnm_header *h)
+{
+    *h = pr->header;
+}
+
+static void sort_buckets(uint16_t *b, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        uint16_t v = b[i];
+        uint32_t j = i;
+        for (; j > 0 && b[j - 1] > v; j--)
+            b[j] = b[j - 1];
+        b[j] = v;
+    }
+}
+
+int pnm_project_tokens(const pnm_projector *pr, const pnm_tokens *t, pnm_features *f,
+                       pnm_error *err)
+{
+    uint32_t n = pr->p.hashes, m = pr->p.features;
+    if (pnm_features_reserve(f, t->n_words, n, err))
+        return -1;
+    f->line = t->line;
+    f->n_words = t->n_words;
+    uint32_t word_fp[PNM_MAX_HASHES];
+    /* m is a power of two by default: a mask instead of a division. */
+    uint32_t mask = (m & (m - 1)) == 0 ? m - 1 : 0;
+    for (uint32_t w = 0; w < t->n_words; w++) {
+        pnm_fingerprint_reset(n, word_fp);
+        for (uint32_t k = t->word_start[w]; k < t->word_start[w + 1]; k++) {
+            const uint32_t *fp = pr->fingerprint + (size_t)t->ids[k] * n;
+            for (uint32_t i = 0; i < n; i++)
+                word_fp[i] = fp[i] < word_fp[i] ? fp[i] : word_fp[i];
+        }
+        uint16_t *b = f->buckets + (size_t)w * n;
+        for (uint32_t i = 0; i < n; i++)
+            b[i] = (uint16_t)(mask ? word_fp[i] & mask : word_fp[i] % m);
+        sort_buckets(b, n);
+    }
+    return 0;
+}
+
+size_t pnm_features_window(const pnm_features *f, uint32_t m, uint32_t w, uint32_t t,
+                           uint32_t *idx)
+{
+    size_t k = 0;
+    for (uint32_t o = 0; o <= 2 * w; o++) {
+        int64_t pos = (int64_t)t + o - w;
+        if (pos < 0 || pos >= f->n_words)
+            continue;
+        const uint16_t *b = f->buckets + (size_t)pos * f->hashes;
+        for (uint32_t i = 0; i < f->hashes; i++)
+            idx[k++] = o * m + b[i];
+    }
+    return k;
+}

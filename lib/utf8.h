@@ -1,0 +1,32 @@
+/* The little UTF-8 handling pnm needs: validation, stepping over characters,
+ * and the rule that splits a line into words. */
+#ifndef PNM_UTF8_H
+#define PNM_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Decodes the character at s[0..len). Returns its byte length (1..4) and sets
+ * *cp, or 0 when the bytes there are not well-formed UTF-8 (overlongs,
+ * surrogates and values above U+10FFFF are rejected). */
+size_t pnm_utf8_decode(const char *s, size_t len, uint32_t *cp);
+
+/* Offset of the first invalid byte of s, or len when all of s is valid. */
+size_t pnm_utf8_find_invalid(const char *s, size_t len);
+
+/* Number of characters in valid UTF-8 s. */
+size_t pnm_utf8_count(const char *s, size_t len);
+
+/* True for characters that separate words: Unicode White_Space and all
+ * control characters (Cc: U+0000-U+001F, U+007F-U+009F). */
+bool pnm_is_word_separator(uint32_t cp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
