@@ -232,6 +232,8 @@ pnm_writer *pnm_writer_open(FILE *f, const pnm_header *h, int zstd_level, pnm_er
             goto fail;
         }
         size_t rc = ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, zstd_level);
+        if (!ZSTD_isError(rc)) /* let zstd check its own frames too */
+            rc = ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1);
         if (ZSTD_isError(rc)) {
             pnm_error_set(err, "zstd level %d: %s", zstd_level, ZSTD_getErrorName(rc));
             goto fail;

@@ -1,0 +1,106 @@
+/* The SentencePiece shim and the tokenizer, on a vocabulary trained here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pnm.h"
+#include "tap.h"
+
+static const char *subjects[] = {"play", "show", "find", "book", "rate", "add", "tell"};
+static const char *objects[] = {"some jazz", "the weather", "a table for two", "this album",
+                                "my playlist", "movie times", "the news today"};
+static const char *tails[] = {"please", "in paris", "tomorrow", "now", "for me", "at noon"};
+
+static pnm_corpus make_corpus(void)
+{
+    pnm_corpus c = {0};
+    pnm_error err;
+    char line[256];
+    uint64_t no = 0;
+    for (int i = 0; i < 7; i++)
+        for (int j = 0; j < 7; j++)
+            for (int k = 0; k < 6; k++) {
+                int n = snprintf(line, sizeof line, "%s  %s\t%s", subjects[i], objects[j], tails[k]);
+                pnm_corpus_add(&c, line, (size_t)n, ++no, &err);
+            }
+    return c;
+}
+
+int main(void)
+{
+    pnm_corpus corpus = make_corpus();
+    pnm_error err;
+    CHECK(corpus.count == 294 && strcmp(corpus.sentences[0], "play some jazz please") == 0,
+          "corpus lines are words joined by single spaces");
+    CHECK(pnm_corpus_add(&corpus, "ok \xC3", 4, 9, &err) < 0 && strstr(err.msg, "line 9, byte 4"),
+          "corpus: invalid UTF-8 named by line and byte");
+
+    pnm_sp_train_options opt = {8000, PNM_SP_UNIGRAM, "nmt_nfkc_cf", 1, 0};
+    void *model = NULL, *again = NULL;
+    size_t len = 0, len2 = 0;
+    int rc = pnm_sp_train((const char *const *)corpus.sentences, corpus.count, &opt, &model,
+                          &len, &err);
+    CHECK(rc == 0, "a small corpus trains with a vocabulary size it cannot fill");
+    if (rc != 0) {
+        printf("# %s\n", err.msg);
+        return tap_done();
+    }
+    rc = pnm_sp_train((const char *const *)corpus.sentences, corpus.count, &opt, &again,
+                      &len2, &err);
+    CHECK(rc == 0 && len == len2 && memcmp(model, again, len) == 0,
+          "training is deterministic for one seed and thread count");
+    CHECK(pnm_sp_train(NULL, 0, &opt, &again, &len2, &err) < 0 && strstr(err.msg, "no text"),
+          "training on nothing is a clear error");
+
+    pnm_sp *sp = pnm_sp_load_bytes(model, len, &err);
+    CHECK(sp && pnm_sp_vocab_size(sp) > 20 && pnm_sp_vocab_size(sp) < 8000,
+          "the trained model loads, with fewer pieces than asked for");
+    CHECK(!pnm_sp_load_bytes("garbage", 7, &err) && strstr(err.msg, "not a SentencePiece model"),
+          "garbage is not a model");
+    CHECK(!pnm_sp_load_file("/nonexistent/v.model", &err) && strstr(err.msg, "/nonexistent/v.model"),
+          "a missing file is named");
+
+    uint32_t ids[16];
+    size_t n;
+    CHECK(pnm_sp_encode(sp, "Playing", 7, ids, 16, &n, &err) == 0 && n >= 1,
+          "encode a word");
+    size_t plen;
+    const char *p = pnm_sp_piece(sp, ids[0], &plen);
+    CHECK(plen >= 3 && memcmp(p, "\xE2\x96\x81", 3) == 0, "a word's first piece carries the mark");
+    uint32_t ids2[16];
+    size_t n2;
+    pnm_sp_encode(sp, "playing", 7, ids2, 16, &n2, &err);
+    CHECK(n == n2 && memcmp(ids, ids2, n * sizeof *ids) == 0, "nmt_nfkc_cf folds case");
+
+    pnm_header h;
+    CHECK(pnm_tokens_header(sp, 0, &h, &err) == 0 && h.vocab_size == pnm_sp_vocab_size(sp) &&
+          h.vocab_id == pnm_hash64(model, len, 0),
+          "the stream's vocabulary identity is XXH64 of the model bytes");
+    p = pnm_sp_piece(sp, ids[0], &plen);
+    CHECK(h.piece_offset[ids[0] + 1] - h.piece_offset[ids[0]] == plen &&
+          memcmp(h.piece_bytes + h.piece_offset[ids[0]], p, plen) == 0,
+          "the piece table holds the vocabulary's pieces");
+
+    pnm_tokens t = {0};
+    bool truncated;
+    static const char line[] = "play  some\tjazz \xE2\x80\x8B now";
+    rc = pnm_tokenize_line(sp, line, sizeof line - 1, 3, 0, &t, &truncated, &err);
+    CHECK(rc == 0 && t.n_words == 5 && t.line == 3 && !truncated,
+          "tokenize: one record word per whitespace-separated word");
+    CHECK(t.word_start[4] - t.word_start[3] == 1 && t.ids[t.word_start[3]] == pnm_sp_unk_id(sp),
+          "a word with no pieces (zero-width space) becomes the unknown piece");
+    rc = pnm_tokenize_line(sp, line, sizeof line - 1, 3, 2, &t, &truncated, &err);
+    CHECK(rc == 0 && t.n_words == 2 && truncated, "max words truncates and says so");
+    rc = pnm_tokenize_line(sp, "", 0, 4, 0, &t, &truncated, &err);
+    CHECK(rc == 0 && t.n_words == 0 && t.line == 4, "an empty line is an empty record");
+    rc = pnm_tokenize_line(sp, "ok \xFF", 4, 7, 0, &t, &truncated, &err);
+    CHECK(rc < 0 && strstr(err.msg, "line 7, byte 4: invalid UTF-8"), "invalid UTF-8 names line and byte");
+
+    pnm_tokens_free(&t);
+    pnm_header_free(&h);
+    pnm_sp_free(sp);
+    pnm_corpus_free(&corpus);
+    free(model);
+    free(again);
+    return tap_done();
+}
