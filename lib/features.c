@@ -11,6 +11,8 @@
 void pnm_features_free(pnm_features *f)
 {
     free(f->buckets);
+    free(f->sort_count);
+    free(f->sort_bits);
     memset(f, 0, sizeof *f);
 }
 

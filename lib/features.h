@@ -23,6 +23,11 @@ typedef struct pnm_features {
     uint32_t hashes;   /* n: buckets per word */
     uint16_t *buckets; /* n_words * hashes, word-major */
     size_t cap;
+    /* Scratch of pnm_project_tokens for sorting buckets: a count and a bit
+     * per possible bucket, all zero between calls. */
+    uint16_t *sort_count;
+    uint64_t *sort_bits;
+    uint32_t sort_m;
 } pnm_features;
 
 void pnm_features_free(pnm_features *f);
