@@ -11,7 +11,7 @@ CXXFLAGS ?= -O2 -g
 WARN    = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
 ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) -iquote lib -iquote cmd $(CFLAGS)
 ALL_CXXFLAGS = -std=c++17 $(WARN) -iquote lib $(CXXFLAGS)
-LDLIBS  = -lsentencepiece -lsentencepiece_train -lzstd -lxxhash -lpthread -lm
+LDLIBS  = -lsentencepiece -lsentencepiece_train -lzstd -lxxhash -lopenblas -lpthread -lm
 
 LIB_OBJ  = $(patsubst lib/%.c,build/lib/%.o,$(wildcard lib/*.c)) build/lib/sp.o
 PROGRAMS = $(patsubst cmd/%.c,bin/%,$(wildcard cmd/pnm-*.c))

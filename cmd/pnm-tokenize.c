@@ -59,7 +59,7 @@ static const struct option options[] = {
 typedef struct config {
     const char *vocab, *output;
     uint32_t max_words;
-    bool pieces, train;
+    bool pieces, train, max_words_given;
     int zstd;
     pnm_sp_train_options train_opt;
     char **inputs;
@@ -73,7 +73,10 @@ static config parse(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "m:s:pz::o:hV", options, NULL)) != -1) {
         switch (opt) {
         case 'm': c.vocab = optarg; break;
-        case 's': c.max_words = (uint32_t)cli_uint("--max-words", optarg, 0, PNM_MAX_WORDS); break;
+        case 's':
+            c.max_words = (uint32_t)cli_uint("--max-words", optarg, 0, PNM_MAX_WORDS);
+            c.max_words_given = true;
+            break;
         case 'p': c.pieces = true; break;
         case 'z': c.zstd = cli_zstd_level(optarg); break;
         case 'o': c.output = optarg; break;
@@ -97,7 +100,7 @@ static config parse(int argc, char **argv)
         default: cli_usage_error("unknown or incomplete option");
         }
     }
-    if (c.train && (c.vocab || c.pieces || c.max_words || c.zstd))
+    if (c.train && (c.vocab || c.pieces || c.max_words_given || c.zstd))
         cli_usage_error("--train-vocab makes a vocabulary: -m, -s, -p and -z do not apply");
     if (!c.train && !c.vocab)
         cli_usage_error("no vocabulary: give -m FILE, or --train-vocab to make one");

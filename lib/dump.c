@@ -7,7 +7,7 @@ static void put_string(FILE *out, const uint8_t *s, size_t len, pnm_dump_format 
 {
     for (size_t i = 0; i < len; i++) {
         uint8_t c = s[i];
-        if (fmt == PNM_DUMP_JSON && (c == '"' || c == '\\'))
+        if (c == '\\' || (fmt == PNM_DUMP_JSON && c == '"'))
             fprintf(out, "\\%c", c);
         else if (c < 0x20 || c == 0x7F)
             fprintf(out, fmt == PNM_DUMP_JSON ? "\\u%04x" : "\\x%02x", c);

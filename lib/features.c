@@ -58,6 +58,9 @@ int pnm_features_decode(const pnm_header *h, const uint8_t *p, uint32_t len,
     if (len < RECORD_HEAD_BYTES)
         return pnm_error_set(err, "record of %" PRIu32 " bytes is too short", len);
     uint32_t n_words = pnm_get_u32(p + 8);
+    if (n_words > PNM_MAX_WORDS)
+        return pnm_error_set(err, "record claims %" PRIu32 " words, above the limit of %u",
+                             n_words, PNM_MAX_WORDS);
     uint64_t want = RECORD_HEAD_BYTES + 2ull * n_words * h->hashes;
     if (want != len)
         return pnm_error_set(err, "record of %" PRIu32 " bytes cannot hold %" PRIu32
@@ -91,7 +94,7 @@ int pnm_features_read(pnm_reader *r, pnm_features *f, pnm_error *err)
     if (rc <= 0)
         return rc;
     if (pnm_features_decode(pnm_reader_header(r), p, len, f, err))
-        return pnm_error_prefix(err, "corrupt stream: record at byte offset %" PRIu64,
-                                pnm_reader_record_offset(r));
+        return pnm_error_prefix(err, "%s: corrupt stream: record at byte offset %" PRIu64,
+                                pnm_reader_name(r), pnm_reader_record_offset(r));
     return 1;
 }

@@ -15,5 +15,6 @@
 #define PNM_MAX_FEATURES     65536u      /* Bloom filter size m (bucket fits in 16 bits) */
 #define PNM_MAX_HASHES       1024u       /* MinHash functions n */
 #define PNM_MAX_WINDOW       32u         /* context window w */
+#define PNM_MAX_FINGERPRINTS (1u << 26)  /* vocabulary size x n of a projector (256 MiB) */
 
 #endif

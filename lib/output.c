@@ -13,6 +13,16 @@ int pnm_output_open(pnm_output *o, const char *path, pnm_error *err)
         o->f = stdout;
         return 0;
     }
+    /* A FIFO or a device (/dev/stdout, /dev/full) is written in place:
+     * only a regular file can be replaced whole by a rename. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        o->f = fopen(path, "wb");
+        if (!o->f)
+            return pnm_error_set(err, "%s: %s", path, strerror(errno));
+        o->device = true;
+        return 0;
+    }
     size_t n = strlen(path);
     o->path = strdup(path);
     o->tmp = malloc(n + sizeof ".tmpXXXXXX");
@@ -46,9 +56,13 @@ int pnm_output_open(pnm_output *o, const char *path, pnm_error *err)
 int pnm_output_commit(pnm_output *o, pnm_error *err)
 {
     if (!o->path) {
+        int rc = 0;
         if (fflush(o->f) != 0 || ferror(o->f))
-            return pnm_error_set(err, "write error: %s", strerror(errno));
-        return 0;
+            rc = pnm_error_set(err, "write error: %s", strerror(errno));
+        if (o->device && fclose(o->f) != 0 && rc == 0)
+            rc = pnm_error_set(err, "write error: %s", strerror(errno));
+        memset(o, 0, sizeof *o);
+        return rc;
     }
     int rc = 0;
     if (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0)
@@ -77,6 +91,8 @@ void pnm_output_abort(pnm_output *o)
             unlink(o->tmp);
     } else if (o->f) {
         fflush(o->f);
+        if (o->device)
+            fclose(o->f);
     }
     free(o->tmp);
     free(o->path);

@@ -3,6 +3,7 @@
 #ifndef PNM_OUTPUT_H
 #define PNM_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -15,9 +16,11 @@ typedef struct pnm_output {
     FILE *f;      /* write here */
     char *path;   /* NULL for standard output */
     char *tmp;
+    bool device;  /* an existing FIFO or device, written in place */
 } pnm_output;
 
-/* path NULL or "-" means standard output (written directly). */
+/* path NULL or "-" means standard output; an existing FIFO or device is
+ * written directly too (there is nothing to rename over). */
 int pnm_output_open(pnm_output *o, const char *path, pnm_error *err);
 /* Flushes, syncs and renames into place (or flushes stdout). */
 int pnm_output_commit(pnm_output *o, pnm_error *err);

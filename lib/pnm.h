@@ -9,6 +9,7 @@
 
 #define PNM_VERSION "0.1.0"
 
+#include "adamw.h"
 #include "bytes.h"
 #include "corpus.h"
 #include "dump.h"
@@ -16,7 +17,10 @@
 #include "features.h"
 #include "hash.h"
 #include "limits.h"
+#include "layers.h"
 #include "lines.h"
+#include "metrics.h"
+#include "model.h"
 #include "output.h"
 #include "project.h"
 #include "sp.h"

@@ -15,6 +15,7 @@ struct pnm_projector {
     pnm_projection p;
     pnm_header header;     /* of the features stream */
     uint32_t *fingerprint; /* vocab_size * n */
+    uint8_t *bare_mark;    /* 1 for a piece that is the word mark alone */
 };
 
 int pnm_projection_check(const pnm_projection *p, pnm_error *err)
@@ -71,6 +72,11 @@ pnm_projector *pnm_projector_new(const pnm_header *th, const pnm_projection *p,
         pnm_error_set(err, "expected a tokens stream, got a %s stream", pnm_kind_name(th->kind));
         return NULL;
     }
+    if ((uint64_t)th->vocab_size * p->hashes > PNM_MAX_FINGERPRINTS) {
+        pnm_error_set(err, "%" PRIu32 " pieces x %" PRIu32 " hashes is above the limit of %u"
+                      " fingerprint values", th->vocab_size, p->hashes, PNM_MAX_FINGERPRINTS);
+        return NULL;
+    }
     pnm_projector *pr = calloc(1, sizeof *pr);
     if (!pr) {
         pnm_error_set(err, "out of memory");
@@ -78,15 +84,19 @@ pnm_projector *pnm_projector_new(const pnm_header *th, const pnm_projection *p,
     }
     pr->p = *p;
     pr->fingerprint = malloc((size_t)th->vocab_size * p->hashes * sizeof *pr->fingerprint);
-    if (!pr->fingerprint) {
-        free(pr);
+    pr->bare_mark = malloc(th->vocab_size);
+    if (!pr->fingerprint || !pr->bare_mark) {
+        pnm_projector_free(pr);
         pnm_error_set(err, "out of memory");
         return NULL;
     }
-    for (uint32_t i = 0; i < th->vocab_size; i++)
-        pnm_piece_fingerprint((const char *)th->piece_bytes + th->piece_offset[i],
-                              th->piece_offset[i + 1] - th->piece_offset[i], p->seed,
-                              p->hashes, pr->fingerprint + (size_t)i * p->hashes);
+    for (uint32_t i = 0; i < th->vocab_size; i++) {
+        const char *piece = (const char *)th->piece_bytes + th->piece_offset[i];
+        size_t len = th->piece_offset[i + 1] - th->piece_offset[i];
+        pnm_piece_fingerprint(piece, len, p->seed, p->hashes,
+                              pr->fingerprint + (size_t)i * p->hashes);
+        pr->bare_mark[i] = len == WORD_MARK_BYTES && memcmp(piece, WORD_MARK, len) == 0;
+    }
     pnm_header *h = &pr->header;
     h->kind = PNM_KIND_FEATURES;
     h->version = PNM_STREAM_VERSION;
@@ -105,6 +115,7 @@ void pnm_projector_free(pnm_projector *pr)
     if (!pr)
         return;
     free(pr->fingerprint);
+    free(pr->bare_mark);
     free(pr);
 }
 
@@ -162,7 +173,13 @@ int pnm_project_tokens(const pnm_projector *pr, const pnm_tokens *t, pnm_feature
     uint32_t mask = (m & (m - 1)) == 0 ? m - 1 : 0;
     for (uint32_t w = 0; w < t->n_words; w++) {
         pnm_fingerprint_reset(n, word_fp);
-        for (uint32_t k = t->word_start[w]; k < t->word_start[w + 1]; k++) {
+        uint32_t first = t->word_start[w], end = t->word_start[w + 1];
+        for (uint32_t k = first; k < end; k++) {
+            /* A bare word mark ("▁" before pieces that could not take it)
+             * is the same in every word: it would give unrelated words
+             * shared buckets, so it counts only when it is all there is. */
+            if (pr->bare_mark[t->ids[k]] && end - first > 1)
+                continue;
             const uint32_t *fp = pr->fingerprint + (size_t)t->ids[k] * n;
             for (uint32_t i = 0; i < n; i++)
                 word_fp[i] = fp[i] < word_fp[i] ? fp[i] : word_fp[i];

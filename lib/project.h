@@ -4,7 +4,10 @@
  * with U+2581, which is stripped), F^u_i = min over its character trigrams v
  * of h_i(v), the whole piece standing in for a trigram when it has fewer
  * than 3 characters; for a continuation piece, F^u_i = h_i(u). A word's
- * fingerprint is the element-wise min over its pieces, and its features are
+ * fingerprint is the element-wise min over its pieces (a piece that is the
+ * mark alone is left out unless it is the word's only piece: it carries
+ * nothing of the word, and would give unrelated words shared buckets), and
+ * its features are
  * the buckets F_i mod m of a counting Bloom filter of size m. h_i: hash.h. */
 #ifndef PNM_PROJECT_H
 #define PNM_PROJECT_H

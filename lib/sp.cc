@@ -205,8 +205,7 @@ extern "C" int pnm_sp_train(const char *const *sentences, size_t count,
         " --hard_vocab_limit=false" +
         // Unknown characters become byte pieces rather than one shared <unk>.
         (opt->vocab_size >= 512 ? " --byte_fallback=true" : "") +
-        " --input_sentence_size=" + std::to_string(count) +
-        " --max_sentence_length=65536";
+                " --input_sentence_size=0 --max_sentence_length=65536";
     sentencepiece::SetRandomGeneratorSeed(opt->seed);
     std::string out;
     ArrayIterator it(sentences, count);

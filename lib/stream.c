@@ -123,6 +123,9 @@ static int header_validate(const pnm_header *h, uint32_t flags, uint32_t table,
                              " is outside 1..%u", h->vocab_size, PNM_MAX_VOCAB);
     if (flags != 0)
         return pnm_error_set(err, "corrupt header: unknown flags %08" PRIx32, flags);
+    if (h->max_words > PNM_MAX_WORDS)
+        return pnm_error_set(err, "corrupt header: at most %" PRIu32 " words per record is above"
+                             " the limit of %u", h->max_words, PNM_MAX_WORDS);
     if (h->kind == PNM_KIND_TOKENS) {
         if (h->features || h->hashes || h->window || h->seed)
             return pnm_error_set(err, "corrupt header: a tokens stream has projection settings");
@@ -435,7 +438,8 @@ static int reader_read_header(pnm_reader *r, pnm_error *err)
     uint32_t table = pnm_get_u32(fixed + 64);
     uint32_t sum = pnm_get_u32(fixed + 68);
     for (int i = 48; i < 64; i++)
-        flags |= fixed[i]; /* reserved bytes count as unknown flags */
+        if (fixed[i] != 0)
+            return reader_error(r, err, "corrupt header: reserved byte %d is not zero", i);
     if (header_validate(h, flags, table, err))
         return pnm_error_prefix(err, "%s", r->name);
     /* Validated above: table is at most PNM_MAX_PIECE_TABLE. */
@@ -510,6 +514,11 @@ bool pnm_reader_compressed(const pnm_reader *r)
 uint64_t pnm_reader_record_offset(const pnm_reader *r)
 {
     return r->record_offset;
+}
+
+const char *pnm_reader_name(const pnm_reader *r)
+{
+    return r->name;
 }
 
 uint64_t pnm_reader_records(const pnm_reader *r)

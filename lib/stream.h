@@ -89,6 +89,8 @@ int pnm_reader_next(pnm_reader *r, const uint8_t **payload, uint32_t *len,
                     pnm_error *err);
 /* Byte offset (in the uncompressed stream) of the record last returned. */
 uint64_t pnm_reader_record_offset(const pnm_reader *r);
+/* The name given to pnm_reader_open, for messages. */
+const char *pnm_reader_name(const pnm_reader *r);
 /* Records returned so far. */
 uint64_t pnm_reader_records(const pnm_reader *r);
 void pnm_reader_free(pnm_reader *r);

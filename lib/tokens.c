@@ -116,6 +116,9 @@ int pnm_tokens_decode(const pnm_header *h, const uint8_t *p, uint32_t len, pnm_t
     if (n_words > (len - RECORD_HEAD_BYTES) / 6)
         return pnm_error_set(err, "record claims %" PRIu32 " words in %" PRIu32 " bytes",
                              n_words, len);
+    if (n_words > PNM_MAX_WORDS)
+        return pnm_error_set(err, "record claims %" PRIu32 " words, above the limit of %u",
+                             n_words, PNM_MAX_WORDS);
     if (h->max_words && n_words > h->max_words)
         return pnm_error_set(err, "record has %" PRIu32 " words, the header allows %" PRIu32,
                              n_words, h->max_words);
@@ -157,8 +160,8 @@ int pnm_tokens_read(pnm_reader *r, pnm_tokens *t, pnm_error *err)
     if (rc <= 0)
         return rc;
     if (pnm_tokens_decode(pnm_reader_header(r), p, len, t, err))
-        return pnm_error_prefix(err, "corrupt stream: record at byte offset %" PRIu64,
-                                pnm_reader_record_offset(r));
+        return pnm_error_prefix(err, "%s: corrupt stream: record at byte offset %" PRIu64,
+                                pnm_reader_name(r), pnm_reader_record_offset(r));
     return 1;
 }
 

@@ -1,0 +1,195 @@
+#include "layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#define LN_EPS 1e-5f
+
+void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
+                       const float *g, const float *b, size_t n, size_t c)
+{
+    for (size_t r = 0; r < n; r++) {
+        const float *xr = x + r * c;
+        float m = 0, v = 0;
+        for (size_t i = 0; i < c; i++)
+            m += xr[i];
+        m /= (float)c;
+        for (size_t i = 0; i < c; i++)
+            v += (xr[i] - m) * (xr[i] - m);
+        float s = 1.0f / sqrtf(v / (float)c + LN_EPS);
+        float *o = out + r * c;
+        for (size_t i = 0; i < c; i++)
+            o[i] = (xr[i] - m) * s * g[i] + b[i];
+        mean[r] = m;
+        rstd[r] = s;
+    }
+}
+
+void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
+                        const float *x, const float *g, const float *mean,
+                        const float *rstd, size_t n, size_t c)
+{
+    for (size_t r = 0; r < n; r++) {
+        const float *xr = x + r * c, *d = dout + r * c;
+        float m = mean[r], s = rstd[r];
+        /* With xhat = (x - m) s and dxhat = dout * g:
+         * dx = s (dxhat - mean(dxhat) - xhat mean(dxhat xhat)). */
+        float sum_d = 0, sum_dx = 0;
+        for (size_t i = 0; i < c; i++) {
+            float xhat = (xr[i] - m) * s, dxhat = d[i] * g[i];
+            sum_d += dxhat;
+            sum_dx += dxhat * xhat;
+            dg[i] += d[i] * xhat;
+            db[i] += d[i];
+        }
+        sum_d /= (float)c;
+        sum_dx /= (float)c;
+        float *dxr = dx + r * c;
+        for (size_t i = 0; i < c; i++) {
+            float xhat = (xr[i] - m) * s;
+            dxr[i] += s * (d[i] * g[i] - sum_d - xhat * sum_dx);
+        }
+    }
+}
+
+#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+#define GELU_C 0.044715f
+
+void gelu_forward(float *out, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        out[i] = 0.5f * v * (1.0f + tanhf(GELU_K * (v + GELU_C * v * v * v)));
+    }
+}
+
+void gelu_backward(float *dx, const float *x, const float *dout, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float t = tanhf(GELU_K * (v + GELU_C * v * v * v));
+        float dt = (1.0f - t * t) * GELU_K * (1.0f + 3.0f * GELU_C * v * v);
+        dx[i] = dout[i] * (0.5f * (1.0f + t) + 0.5f * v * dt);
+    }
+}
+
+void linear_forward(float *out, const float *x, const float *w, const float *bias,
+                    size_t n, size_t i, size_t o)
+{
+    for (size_t r = 0; r < n; r++)
+        memcpy(out + r * o, bias, o * sizeof *out);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)o, (int)i, 1.0f, x,
+                (int)i, w, (int)i, 1.0f, out, (int)o);
+}
+
+void linear_backward(float *dx, float *dw, float *dbias, const float *dout,
+                     const float *x, const float *w, size_t n, size_t i, size_t o)
+{
+    if (dx)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)i, (int)o, 1.0f,
+                    dout, (int)o, w, (int)i, 1.0f, dx, (int)i);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)o, (int)i, (int)n, 1.0f, dout,
+                (int)o, x, (int)i, 1.0f, dw, (int)i);
+    for (size_t r = 0; r < n; r++)
+        for (size_t k = 0; k < o; k++)
+            dbias[k] += dout[r * o + k];
+}
+
+void attn_pool_forward(float *pooled, float *alpha, const float *x, const float *q,
+                       size_t n, size_t c)
+{
+    float max = -INFINITY;
+    for (size_t r = 0; r < n; r++) {
+        float s = 0;
+        for (size_t i = 0; i < c; i++)
+            s += x[r * c + i] * q[i];
+        alpha[r] = s;
+        max = s > max ? s : max;
+    }
+    float sum = 0;
+    for (size_t r = 0; r < n; r++)
+        sum += alpha[r] = expf(alpha[r] - max);
+    memset(pooled, 0, c * sizeof *pooled);
+    for (size_t r = 0; r < n; r++) {
+        alpha[r] /= sum;
+        for (size_t i = 0; i < c; i++)
+            pooled[i] += alpha[r] * x[r * c + i];
+    }
+}
+
+void attn_pool_backward(float *dx, float *dq, const float *dpooled, const float *alpha,
+                        const float *x, const float *q, size_t n, size_t c)
+{
+    /* dalpha_r = x_r . dpooled; dscore_r = alpha_r (dalpha_r - sum alpha dalpha);
+     * dx_r = alpha_r dpooled + dscore_r q; dq = sum dscore_r x_r. */
+    float mean = 0;
+    for (size_t r = 0; r < n; r++) {
+        float da = 0;
+        for (size_t i = 0; i < c; i++)
+            da += x[r * c + i] * dpooled[i];
+        mean += alpha[r] * da;
+    }
+    for (size_t r = 0; r < n; r++) {
+        float da = 0;
+        for (size_t i = 0; i < c; i++)
+            da += x[r * c + i] * dpooled[i];
+        float ds = alpha[r] * (da - mean);
+        for (size_t i = 0; i < c; i++) {
+            dq[i] += ds * x[r * c + i];
+            dx[r * c + i] += alpha[r] * dpooled[i] + ds * q[i];
+        }
+    }
+}
+
+double softmax_xent(float *probs, float *dlogits, const float *logits, size_t k,
+                    uint32_t target, float scale)
+{
+    float max = logits[0];
+    for (size_t i = 1; i < k; i++)
+        max = logits[i] > max ? logits[i] : max;
+    double sum = 0;
+    for (size_t i = 0; i < k; i++)
+        sum += probs[i] = expf(logits[i] - max);
+    for (size_t i = 0; i < k; i++)
+        probs[i] = (float)(probs[i] / sum);
+    if (dlogits)
+        for (size_t i = 0; i < k; i++)
+            dlogits[i] = scale * (probs[i] - (i == target ? 1.0f : 0.0f));
+    return -((double)logits[target] - max - log(sum));
+}
+
+void dropout_forward(float *x, uint8_t *keep, size_t n, float p, uint64_t *rng_state)
+{
+    float scale = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++) {
+        keep[i] = pnm_rand_uniform(rng_state) >= p;
+        x[i] = keep[i] ? x[i] * scale : 0.0f;
+    }
+}
+
+void dropout_backward(float *dx, const uint8_t *keep, size_t n, float p)
+{
+    float scale = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++)
+        dx[i] = keep[i] ? dx[i] * scale : 0.0f;
+}
+
+uint64_t pnm_rand_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+float pnm_rand_uniform(uint64_t *state)
+{
+    return (float)(pnm_rand_next(state) >> 40) * (1.0f / 16777216.0f);
+}
+
+float pnm_rand_normal(uint64_t *state)
+{
+    float u1 = pnm_rand_uniform(state), u2 = pnm_rand_uniform(state);
+    return sqrtf(-2.0f * logf(1.0f - u1)) * cosf(6.2831853f * u2);
+}

@@ -1,0 +1,64 @@
+/* The layers of pNLP-Mixer, each as a forward/backward pair over plain
+ * float buffers (row-major). Backward functions accumulate (+=) into
+ * parameter gradients and into input gradients, because residual branches
+ * and shared parameters sum their contributions; callers zero them first. */
+#ifndef PNM_LAYERS_H
+#define PNM_LAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* LayerNorm over the last dimension: out[r] = (x[r] - mean) * rstd * g + b
+ * for each of the n rows of c values; mean and rstd are kept for backward. */
+void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
+                       const float *g, const float *b, size_t n, size_t c);
+void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
+                        const float *x, const float *g, const float *mean,
+                        const float *rstd, size_t n, size_t c);
+
+/* GELU, tanh approximation (as in BERT and MLP-Mixer). Backward overwrites:
+ * dx = dout * gelu'(x). */
+void gelu_forward(float *out, const float *x, size_t n);
+void gelu_backward(float *dx, const float *x, const float *dout, size_t n);
+
+/* Linear over rows: out (n x o) = x (n x i) W^T + bias, W being o x i. */
+void linear_forward(float *out, const float *x, const float *w, const float *bias,
+                    size_t n, size_t i, size_t o);
+/* dx (may be NULL) += dout W; dw += dout^T x; dbias += column sums of dout. */
+void linear_backward(float *dx, float *dw, float *dbias, const float *dout,
+                     const float *x, const float *w, size_t n, size_t i, size_t o);
+
+/* Attention pooling over the n rows of x (n x c): score_r = x_r . q,
+ * alpha = softmax(score), pooled = sum_r alpha_r x_r. */
+void attn_pool_forward(float *pooled, float *alpha, const float *x, const float *q,
+                       size_t n, size_t c);
+void attn_pool_backward(float *dx, float *dq, const float *dpooled, const float *alpha,
+                        const float *x, const float *q, size_t n, size_t c);
+
+/* Softmax of k logits into probs; returns -log probs[target] (in double, for
+ * gradient checks) and, when dlogits is not NULL, sets dlogits = scale *
+ * (probs - onehot(target)). */
+double softmax_xent(float *probs, float *dlogits, const float *logits, size_t k,
+                    uint32_t target, float scale);
+
+/* Inverted dropout in place: each value is zeroed with probability p, the
+ * rest scaled by 1/(1-p); keep records the choice for backward. The random
+ * stream is rng_state, advanced. */
+void dropout_forward(float *x, uint8_t *keep, size_t n, float p, uint64_t *rng_state);
+void dropout_backward(float *dx, const uint8_t *keep, size_t n, float p);
+
+/* splitmix64: the project's one random generator (seeded, portable). */
+uint64_t pnm_rand_next(uint64_t *state);
+/* Uniform in [0, 1). */
+float pnm_rand_uniform(uint64_t *state);
+/* Standard normal (Box-Muller). */
+float pnm_rand_normal(uint64_t *state);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
