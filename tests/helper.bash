@@ -1,0 +1,128 @@
+# Common setup for the pnm bats tests: load this with `load helper`.
+#
+# Most tests need a SentencePiece vocabulary; setup_file builds one from the
+# small English corpus below (make_vocab), so the suite does not depend on
+# ../shared/data. Tests that read the real data sets call need_data first.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+PATH="$BATS_TEST_DIRNAME/../bin:$PATH"
+export PATH
+DATA="$BATS_TEST_DIRNAME/../../shared/data"
+export DATA
+
+# The vocabulary made once per file by make_vocab (in setup_file).
+VOCAB="$BATS_FILE_TMPDIR/vocab.model"
+export VOCAB
+
+# Skips the current test when the data sets are not there.
+need_data() {
+    if [[ ! -f "$DATA/snips/train.tsv" || ! -f "$DATA/snips/test.tsv" ]]; then
+        skip "../shared/data/snips not found: data-set tests skipped"
+    fi
+}
+
+# Fails (in setup_file) when the programs have not been built.
+need_programs() {
+    local p
+    for p in pnm-tokenize pnm-project pnm-dump; do
+        if [[ ! -x "$BATS_TEST_DIRNAME/../bin/$p" ]]; then
+            echo "bin/$p not found: run make first" >&2
+            return 1
+        fi
+    done
+}
+
+# Prints about 200 varied English lines (all of a-z, digits, a few accented
+# letters), the same on every run.
+corpus_text() {
+    local subj=(i you we they "my friend" "the whole team" she he "our kids" "everybody here")
+    local verb=(play book find show add rate search "listen to" get "tell me about" queue
+                "look up" reserve "give me" "remind me of" "quickly pack")
+    local obj=("some jazz" "a table for two" "the weather in paris" "this song"
+               "my favourite playlist" "a movie at seven" "the latest news"
+               "classical music" "a restaurant nearby" "the forecast for tomorrow"
+               "three stars out of five" "rock and roll" "the new album by queen"
+               "an italian place in brooklyn" "tickets for tonight" "the quiz show"
+               "a cozy café" "twelve boxes of fuzzy jackets" "the zoo in oxford"
+               "cold vodka and six lemons" "the 2019 world cup" "48 hours of sunshine")
+    local tail=("please" "now" "today" "" "for me" "right away" "if possible"
+                "this weekend" "at 9 pm" "with extra cheese")
+    local i
+    for ((i = 0; i < 200; i++)); do
+        printf '%s %s %s %s\n' "${subj[i % ${#subj[@]}]}" "${verb[(i * 7) % ${#verb[@]}]}" \
+            "${obj[(i * 5 + i / 22) % ${#obj[@]}]}" "${tail[(i * 3) % ${#tail[@]}]}"
+    done
+    echo "the quick brown fox jumps over the lazy dog"
+    echo "pack my box with five dozen liquor jugs"
+    echo "sphinx of black quartz judge my vow"
+    echo "how vexingly quick daft zebras jump"
+    echo "numbers like 0 1 2 3 4 5 6 7 8 9 and 10 or 100"
+    for ((i = 1; i <= 6; i++)); do
+        echo "she said \"play it again $i\" to me"
+        echo "the folder is c:\\music\\jazz\\$i"
+    done
+}
+
+# make_vocab [FILE [OPTION]...]: trains a vocabulary from corpus_text into
+# FILE (default $VOCAB) with --vocab-size 300 unless options say otherwise.
+make_vocab() {
+    local out="${1:-$VOCAB}"
+    shift || true
+    [[ $# -gt 0 ]] || set -- --vocab-size 300
+    need_programs || return 1
+    corpus_text > "$BATS_FILE_TMPDIR/corpus.txt"
+    pnm-tokenize --train-vocab "$@" -o "$out" "$BATS_FILE_TMPDIR/corpus.txt" || {
+        echo "could not train a vocabulary into $out" >&2
+        return 1
+    }
+}
+
+# assert_stderr_contains TEXT: for `run --separate-stderr`.
+assert_stderr_contains() {
+    if [[ "$stderr" != *"$1"* ]]; then
+        batslib_print_kv_single_or_multi 8 expected "$1" stderr "$stderr" |
+            batslib_decorate "stderr does not contain the expected text" | fail
+    fi
+}
+
+# assert_stderr_empty: for `run --separate-stderr`.
+assert_stderr_empty() {
+    if [[ -n "$stderr" ]]; then
+        batslib_print_kv_single 6 stderr "$stderr" |
+            batslib_decorate "stderr is not empty" | fail
+    fi
+}
+
+# byte_size FILE
+byte_size() {
+    wc -c < "$1" | tr -d ' '
+}
+
+# flip_byte IN OFFSET MASK OUT: copies IN to OUT with the byte at OFFSET
+# XORed with MASK (0..255).
+flip_byte() {
+    local in=$1 off=$2 mask=$3 out=$4 byte
+    byte=$(od -An -tu1 -j "$off" -N1 "$in" | tr -d ' ')
+    {
+        head -c "$off" "$in"
+        printf "\\$(printf '%03o' $(( byte ^ mask )))"
+        tail -c +"$(( off + 2 ))" "$in"
+    } > "$out"
+}
+
+# set_byte FILE OFFSET VALUE: overwrites one byte in place with VALUE (0..255).
+set_byte() {
+    printf "\\$(printf '%03o' "$3")" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# assert_no_output_left PATH: neither PATH nor a PATH.tmp* temporary exists.
+assert_no_output_left() {
+    local left
+    left=$(compgen -G "$1*" || true)
+    if [[ -n "$left" ]]; then
+        batslib_print_kv_single 4 left "$left" |
+            batslib_decorate "output files were left behind" | fail
+    fi
+}
