@@ -7,7 +7,9 @@ uint8_t *pnm_buf_reserve(pnm_buf *b, size_t extra)
 {
     if (extra > SIZE_MAX / 2 - b->len)
         return NULL;
-    if (b->len + extra > b->cap) {
+    /* Allocates even for extra == 0, so that a non-NULL result always
+     * means success. */
+    if (b->len + extra > b->cap || !b->data) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + extra)
             cap *= 2;
