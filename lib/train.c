@@ -1,0 +1,357 @@
+#include "train.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "layers.h"
+#include "metrics.h"
+
+/* OpenBLAS runs its own threads by default; ours split the batch instead. */
+void openblas_set_num_threads(int num_threads);
+
+#define MAX_THREADS 256
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Runs fn(ctx, i) for i < n on n threads (i = 0 on the caller's). */
+static int run_parallel(uint32_t n, void *(*fn)(void *), void **ctx, pnm_error *err)
+{
+    pthread_t tid[MAX_THREADS];
+    uint32_t started = 0;
+    int rc = 0;
+    for (uint32_t i = 1; i < n; i++, started++)
+        if (pthread_create(&tid[i], NULL, fn, ctx[i]) != 0) {
+            rc = pnm_error_set(err, "cannot start a thread");
+            break;
+        }
+    if (rc == 0)
+        fn(ctx[0]);
+    for (uint32_t i = 1; i <= started; i++)
+        pthread_join(tid[i], NULL);
+    return rc;
+}
+
+/* ---- prediction ---------------------------------------------------------- */
+
+typedef struct predict_job {
+    const pnm_config *c;
+    pnm_params p;
+    const pnm_dataset *d;
+    pnm_predictions *out;
+    size_t from, to;
+    int32_t tag_o;
+    int rc;
+    pnm_error err;
+} predict_job;
+
+static uint32_t argmax(const float *v, uint32_t n)
+{
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < n; i++)
+        best = v[i] > v[best] ? i : best;
+    return best;
+}
+
+static void *predict_range(void *arg)
+{
+    predict_job *j = arg;
+    const pnm_config *c = j->c;
+    pnm_workspace *ws = pnm_workspace_new(c);
+    if (!ws) {
+        j->rc = pnm_error_set(&j->err, "out of memory");
+        return NULL;
+    }
+    enum { CHUNK = 128 };
+    for (size_t at = j->from; at < j->to; at += CHUNK) {
+        size_t n = j->to - at < CHUNK ? j->to - at : CHUNK;
+        if (pnm_forward(c, &j->p, ws, j->d->ex + at, n, NULL, &j->err) < 0) {
+            j->rc = -1;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const pnm_example *e = &j->d->ex[at + i];
+            j->out->label[at + i] = c->n_labels ? (int32_t)argmax(pnm_label_probs(ws, i), c->n_labels) : -1;
+            if (!c->n_tags)
+                continue;
+            uint32_t rows;
+            const float *probs = pnm_tag_probs(ws, i, &rows);
+            int32_t *tags = j->out->tags + j->out->tag_at[at + i];
+            for (uint32_t t = 0; t < e->n_words; t++)
+                tags[t] = t < rows ? (int32_t)argmax(probs + (size_t)t * c->n_tags, c->n_tags)
+                                   : j->tag_o;
+        }
+    }
+    pnm_workspace_free(ws);
+    return NULL;
+}
+
+void pnm_predictions_free(pnm_predictions *p)
+{
+    free(p->label);
+    free(p->tags);
+    free(p->tag_at);
+    memset(p, 0, sizeof *p);
+}
+
+int pnm_predict(const pnm_config *c, const float *params, const pnm_dataset *d,
+                uint32_t threads, const char *const *tag_names, uint32_t n_tag_names,
+                pnm_predictions *out, pnm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = d->count ? d->count : 1, words = 0;
+    out->label = malloc(n * sizeof *out->label);
+    out->tag_at = malloc(n * sizeof *out->tag_at);
+    for (size_t i = 0; out->tag_at && i < d->count; i++)
+        out->tag_at[i] = words, words += d->ex[i].n_words;
+    out->tags = malloc((words ? words : 1) * sizeof *out->tags);
+    if (!out->label || !out->tag_at || !out->tags) {
+        pnm_predictions_free(out);
+        return pnm_error_set(err, "out of memory");
+    }
+    int32_t tag_o = 0;
+    for (uint32_t k = 0; k < n_tag_names && k < c->n_tags; k++)
+        if (strcmp(tag_names[k], "O") == 0)
+            tag_o = (int32_t)k;
+    threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
+    predict_job jobs[MAX_THREADS];
+    void *ctx[MAX_THREADS];
+    for (uint32_t t = 0; t < threads; t++) {
+        jobs[t] = (predict_job){c, {0}, d, out, d->count * t / threads,
+                                d->count * (t + 1) / threads, tag_o, 0, {{0}}};
+        pnm_params_bind(&jobs[t].p, c, (float *)params);
+        ctx[t] = &jobs[t];
+    }
+    int rc = run_parallel(threads, predict_range, ctx, err);
+    for (uint32_t t = 0; rc == 0 && t < threads; t++)
+        if (jobs[t].rc) {
+            *err = jobs[t].err;
+            rc = -1;
+        }
+    if (rc)
+        pnm_predictions_free(out);
+    return rc;
+}
+
+int pnm_score(const pnm_config *c, const pnm_dataset *d, const pnm_predictions *pred,
+              const char *const *tag_names, uint32_t n_tag_names, pnm_scores *s,
+              pnm_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->examples = d->count;
+    size_t right = 0, exact = 0, max_words = 0;
+    for (size_t i = 0; i < d->count; i++)
+        max_words = d->ex[i].n_words > max_words ? d->ex[i].n_words : max_words;
+    const char **gold = malloc((max_words + 1) * sizeof *gold);
+    const char **guess = malloc((max_words + 1) * sizeof *guess);
+    pnm_span_counts spans = {0, 0, 0};
+    int rc = gold && guess ? 0 : pnm_error_set(err, "out of memory");
+    for (size_t i = 0; rc == 0 && i < d->count; i++) {
+        const pnm_example *e = &d->ex[i];
+        bool ok = true;
+        if (c->n_labels) {
+            ok = e->label >= 0 && pred->label[i] == e->label;
+            right += ok;
+        }
+        if (c->n_tags && e->tags) {
+            const int32_t *p = pred->tags + pred->tag_at[i];
+            for (uint32_t t = 0; t < e->n_words; t++) {
+                gold[t] = e->tags[t] >= 0 && (uint32_t)e->tags[t] < n_tag_names
+                              ? tag_names[e->tags[t]] : "O";
+                guess[t] = tag_names[p[t]];
+                ok = ok && e->tags[t] == p[t];
+            }
+            if (pnm_spans_add(&spans, gold, guess, e->n_words, err))
+                rc = pnm_error_prefix(err, "example %zu", i + 1);
+        }
+        exact += ok;
+    }
+    free(gold);
+    free(guess);
+    if (rc)
+        return -1;
+    size_t n = d->count ? d->count : 1;
+    s->accuracy = c->n_labels ? (double)right / n : 0;
+    s->slot_f1 = c->n_tags ? pnm_span_f1(&spans) : 0;
+    s->exact_match = (double)exact / n;
+    s->score = c->n_labels && c->n_tags ? (s->accuracy + s->slot_f1) / 2
+               : c->n_labels            ? s->accuracy
+                                        : s->slot_f1;
+    return 0;
+}
+
+/* ---- training ------------------------------------------------------------ */
+
+typedef struct train_job {
+    const pnm_config *c;
+    pnm_params p, g;
+    float *grad;
+    size_t n_params;
+    pnm_workspace *ws;
+    pnm_example *ex;   /* this shard's examples (copies, shuffled order) */
+    size_t n;
+    pnm_step_options step;
+    double loss;
+    int rc;
+    pnm_error err;
+} train_job;
+
+static void *train_shard(void *arg)
+{
+    train_job *j = arg;
+    memset(j->grad, 0, j->n_params * sizeof *j->grad);
+    j->loss = 0;
+    if (j->n == 0)
+        return NULL;
+    j->loss = pnm_forward(j->c, &j->p, j->ws, j->ex, j->n, &j->step, &j->err);
+    if (j->loss < 0) {
+        j->rc = -1;
+        return NULL;
+    }
+    pnm_backward(j->c, &j->p, &j->g, j->ws, j->ex, j->n, &j->step);
+    return NULL;
+}
+
+static uint32_t scored_tags(const pnm_config *c, const pnm_example *ex, size_t n)
+{
+    uint32_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ex[i].tags)
+            continue;
+        uint32_t rows = pnm_example_rows(&ex[i], c->seq_len);
+        for (uint32_t t = 0; t < ex[i].n_words && t < rows; t++)
+            count += ex[i].tags[t] >= 0 && (uint32_t)ex[i].tags[t] < c->n_tags;
+    }
+    return count;
+}
+
+static uint32_t scored_labels(const pnm_config *c, const pnm_example *ex, size_t n)
+{
+    uint32_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += ex[i].label >= 0 && (uint32_t)ex[i].label < c->n_labels;
+    return count;
+}
+
+int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
+              const pnm_dataset *dev, const char *const *tag_names, uint32_t n_tag_names,
+              const pnm_train_options *o, pnm_progress_fn progress, void *ctx,
+              pnm_error *err)
+{
+    if (train->count == 0)
+        return pnm_error_set(err, "no training examples");
+    uint32_t threads = o->threads < 1 ? 1 : o->threads > MAX_THREADS ? MAX_THREADS : o->threads;
+    openblas_set_num_threads(1);
+    size_t n_params = pnm_params_count(c), batch = o->batch ? o->batch : 1;
+    float *m = calloc(n_params, sizeof *m), *v = calloc(n_params, sizeof *v);
+    float *best = malloc(n_params * sizeof *best);
+    size_t *order = malloc(train->count * sizeof *order);
+    pnm_example *shuffled = malloc(train->count * sizeof *shuffled);
+    train_job jobs[MAX_THREADS];
+    void *job_ctx[MAX_THREADS];
+    memset(jobs, 0, sizeof jobs);
+    int rc = m && v && best && order && shuffled ? 0 : pnm_error_set(err, "out of memory");
+    for (uint32_t t = 0; rc == 0 && t < threads; t++) {
+        train_job *j = &jobs[t];
+        j->c = c, j->n_params = n_params;
+        j->grad = malloc(n_params * sizeof *j->grad);
+        j->ws = pnm_workspace_new(c);
+        if (!j->grad || !j->ws)
+            rc = pnm_error_set(err, "out of memory");
+        pnm_params_bind(&j->p, c, params);
+        pnm_params_bind(&j->g, c, j->grad);
+        job_ctx[t] = j;
+    }
+    for (size_t i = 0; rc == 0 && i < train->count; i++)
+        order[i] = i;
+    uint64_t rng = o->seed ^ 0xA0761D6478BD642Full, step = 0;
+    double best_score = -1;
+    bool have_best = false;
+    for (uint32_t epoch = 1; rc == 0 && epoch <= o->epochs; epoch++) {
+        for (size_t i = train->count - 1; i > 0; i--) {
+            size_t k = pnm_rand_next(&rng) % (i + 1), t = order[i];
+            order[i] = order[k], order[k] = t;
+        }
+        for (size_t i = 0; i < train->count; i++)
+            shuffled[i] = train->ex[order[i]];
+        double start = now(), loss_sum = 0;
+        size_t done = 0;
+        for (size_t at = 0; rc == 0 && at < train->count; at += batch) {
+            size_t n = train->count - at < batch ? train->count - at : batch;
+            pnm_step_options so = {o->dropout, pnm_rand_next(&rng),
+                                   scored_labels(c, shuffled + at, n),
+                                   scored_tags(c, shuffled + at, n)};
+            so.batch_examples = so.batch_examples ? so.batch_examples : 1;
+            so.batch_tags = so.batch_tags ? so.batch_tags : 1;
+            for (uint32_t t = 0; t < threads; t++) {
+                jobs[t].ex = shuffled + at + n * t / threads;
+                jobs[t].n = n * (t + 1) / threads - n * t / threads;
+                jobs[t].step = so;
+            }
+            rc = run_parallel(threads, train_shard, job_ctx, err);
+            for (uint32_t t = 0; rc == 0 && t < threads; t++)
+                if (jobs[t].rc) {
+                    *err = jobs[t].err;
+                    rc = -1;
+                }
+            if (rc)
+                break;
+            float *grad = jobs[0].grad;
+            double loss = jobs[0].loss;
+            for (uint32_t t = 1; t < threads; t++) {
+                for (size_t i = 0; i < n_params; i++)
+                    grad[i] += jobs[t].grad[i];
+                loss += jobs[t].loss;
+            }
+            pnm_adamw_step(&o->adamw, o->adamw.lr, ++step, params, grad, m, v, n_params);
+            loss_sum += loss * n;
+            done += n;
+            if (!isfinite(loss)) {
+                rc = pnm_error_set(err, "training diverged (loss is %g at epoch %u); try a lower"
+                                   " learning rate", loss, epoch);
+                break;
+            }
+            if (progress) {
+                pnm_progress pr = {epoch, o->epochs, done, train->count, loss_sum / done,
+                                   now() - start, false, false, false, {0}};
+                progress(ctx, &pr);
+            }
+        }
+        if (rc)
+            break;
+        pnm_progress pr = {epoch, o->epochs, done, train->count, loss_sum / done,
+                           now() - start, true, dev != NULL, false, {0}};
+        if (dev) {
+            pnm_predictions pred;
+            if (pnm_predict(c, params, dev, threads, tag_names, n_tag_names, &pred, err) ||
+                pnm_score(c, dev, &pred, tag_names, n_tag_names, &pr.dev, err)) {
+                rc = -1;
+                pnm_predictions_free(&pred);
+                break;
+            }
+            pnm_predictions_free(&pred);
+            if (pr.dev.score > best_score) {
+                best_score = pr.dev.score;
+                memcpy(best, params, n_params * sizeof *best);
+                have_best = pr.best = true;
+            }
+        }
+        if (progress)
+            progress(ctx, &pr);
+    }
+    if (rc == 0 && have_best)
+        memcpy(params, best, n_params * sizeof *best);
+    for (uint32_t t = 0; t < threads; t++) {
+        free(jobs[t].grad);
+        pnm_workspace_free(jobs[t].ws);
+    }
+    free(m), free(v), free(best), free(order), free(shuffled);
+    return rc;
+}
