@@ -6,10 +6,10 @@
 
 CC      ?= cc
 CXX     ?= c++
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O3 -g
 CXXFLAGS ?= -O2 -g
 WARN    = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
-ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) -iquote lib -iquote cmd $(CFLAGS)
+ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -fno-trapping-math $(WARN) -iquote lib -iquote cmd $(CFLAGS)
 ALL_CXXFLAGS = -std=c++17 $(WARN) -iquote lib $(CXXFLAGS)
 LDLIBS  = -lsentencepiece -lsentencepiece_train -lzstd -lxxhash -lopenblas -lpthread -lm
 
