@@ -16,7 +16,7 @@ LDLIBS  = -lsentencepiece -lsentencepiece_train -lzstd -lxxhash -lopenblas -lpth
 LIB_OBJ  = $(patsubst lib/%.c,build/lib/%.o,$(wildcard lib/*.c)) build/lib/sp.o
 PROGRAMS = $(patsubst cmd/%.c,bin/%,$(wildcard cmd/pnm-*.c))
 UNIT     = $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
-CLI_OBJ  = build/cmd/cli.o
+CLI_OBJ  = $(patsubst cmd/%.c,build/cmd/%.o,$(filter-out cmd/pnm-%.c,$(wildcard cmd/*.c)))
 
 all: $(PROGRAMS) build/libpnm.a
 

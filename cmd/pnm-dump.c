@@ -9,9 +9,9 @@
 
 static const char usage[] =
     "Usage: pnm-dump [OPTION]... [FILE]\n"
-    "Print a pnm stream (tokens or features) as text: its header, then one line\n"
-    "per record. Every length, checksum and value is validated on the way; a\n"
-    "damaged stream is an error that names the byte offset.\n"
+    "Print a pnm stream (tokens, features or hidden) as text: its header, then\n"
+    "one line per record. Every length, checksum and value is validated on the\n"
+    "way; a damaged stream is an error that names the byte offset.\n"
     "With no FILE, or when FILE is -, read standard input.\n"
     "\n"
     "  -j, --json               one JSON object per line instead of text\n"
@@ -67,11 +67,15 @@ static int dump(const config *c, pnm_reader *in, pnm_error *err)
         return 0;
     pnm_tokens tokens = {0};
     pnm_features features = {0};
+    pnm_hidden hidden = {0};
     int got;
     for (;;) {
         if (h->kind == PNM_KIND_TOKENS) {
             if ((got = pnm_tokens_read(in, &tokens, err)) > 0)
                 pnm_dump_tokens(stdout, h, &tokens, c->format, c->ids, true);
+        } else if (h->kind == PNM_KIND_HIDDEN) {
+            if ((got = pnm_hidden_read(in, &hidden, err)) > 0)
+                pnm_dump_hidden(stdout, &hidden, c->format);
         } else {
             if ((got = pnm_features_read(in, &features, err)) > 0)
                 pnm_dump_features(stdout, &features, c->format);
@@ -83,6 +87,7 @@ static int dump(const config *c, pnm_reader *in, pnm_error *err)
         pnm_dump_end(stdout, pnm_reader_records(in), c->format);
     pnm_tokens_free(&tokens);
     pnm_features_free(&features);
+    pnm_hidden_free(&hidden);
     return got;
 }
 

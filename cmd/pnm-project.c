@@ -19,7 +19,8 @@ static const char usage[] =
     "  -w, --window=W           neighbours on each side the model sees (default 1)\n"
     "      --seed=S             hash family seed (default 0)\n"
     "  -m, --vocab=FILE         check that the stream was made with this\n"
-    "                           SentencePiece model\n"
+    "                           SentencePiece model; given a model from pnm-train,\n"
+    "                           also take m, n, w and the seed from it\n"
     "  -z, --zstd[=LEVEL]       compress the stream with zstd (level 1-19, default 3)\n"
     "  -o, --output=FILE        write FILE (atomically) instead of standard output\n"
     "  -h, --help               show this help and exit\n"
@@ -34,6 +35,7 @@ static const struct option options[] = {
     {"window", required_argument, NULL, 'w'},
     {"seed", required_argument, NULL, 'S'},
     {"vocab", required_argument, NULL, 'm'},
+    {"model", required_argument, NULL, 'm'},
     {"zstd", optional_argument, NULL, 'z'},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
@@ -45,6 +47,7 @@ typedef struct config {
     pnm_projection projection;
     const char *vocab, *output, *input;
     int zstd;
+    bool projection_given;
 } config;
 
 static config parse(int argc, char **argv)
@@ -54,15 +57,21 @@ static config parse(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "f:n:w:m:z::o:hV", options, NULL)) != -1) {
         switch (opt) {
         case 'f':
+            c.projection_given = true;
             c.projection.features = (uint32_t)cli_uint("--features", optarg, 1, PNM_MAX_FEATURES);
             break;
         case 'n':
+            c.projection_given = true;
             c.projection.hashes = (uint32_t)cli_uint("--hashes", optarg, 1, PNM_MAX_HASHES);
             break;
         case 'w':
+            c.projection_given = true;
             c.projection.window = (uint32_t)cli_uint("--window", optarg, 0, PNM_MAX_WINDOW);
             break;
-        case 'S': c.projection.seed = cli_uint("--seed", optarg, 0, UINT64_MAX); break;
+        case 'S':
+            c.projection.seed = cli_uint("--seed", optarg, 0, UINT64_MAX);
+            c.projection_given = true;
+            break;
         case 'm': c.vocab = optarg; break;
         case 'z': c.zstd = cli_zstd_level(optarg); break;
         case 'o': c.output = optarg; break;
@@ -78,12 +87,25 @@ static config parse(int argc, char **argv)
     return c;
 }
 
-/* With -m, the stream must come from exactly that vocabulary. */
-static int check_vocab(const char *path, const pnm_header *got, pnm_error *err)
+/* With -m, the stream must come from exactly that vocabulary; a model
+ * also dictates the projection. */
+static int check_vocab(config *c, const pnm_header *got, pnm_error *err)
 {
-    pnm_sp *sp = pnm_sp_load_file(path, err);
+    const char *path = c->vocab;
+    pnm_model *model;
+    pnm_sp *sp = pnm_vocab_load(path, &model, err);
     if (!sp)
         return -1;
+    if (model) {
+        if (c->projection_given) {
+            pnm_model_free(model);
+            pnm_sp_free(sp);
+            return pnm_error_set(err, "%s is a model: the projection settings come from it,"
+                                 " do not give them", path);
+        }
+        c->projection = model->config.projection;
+        pnm_model_free(model);
+    }
     pnm_header want;
     int rc = pnm_tokens_header(sp, 0, &want, err);
     if (rc == 0 && pnm_header_check_match(&want, got, err))
@@ -93,13 +115,13 @@ static int check_vocab(const char *path, const pnm_header *got, pnm_error *err)
     return rc;
 }
 
-static int project(const config *c, pnm_reader *in, pnm_output *out, pnm_error *err)
+static int project(config *c, pnm_reader *in, pnm_output *out, pnm_error *err)
 {
     const pnm_header *th = pnm_reader_header(in);
     if (th->kind != PNM_KIND_TOKENS)
         return pnm_error_set(err, "%s: expected a tokens stream, got a %s stream",
                              c->input, pnm_kind_name(th->kind));
-    if (c->vocab && check_vocab(c->vocab, th, err))
+    if (c->vocab && check_vocab(c, th, err))
         return -1;
     pnm_projector *pr = pnm_projector_new(th, &c->projection, err);
     if (!pr)

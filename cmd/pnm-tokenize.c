@@ -14,7 +14,7 @@ static const char usage[] =
     "SentencePiece pieces; write one token record per input line.\n"
     "With no FILE, or when FILE is -, read standard input.\n"
     "\n"
-    "  -m, --vocab=FILE         SentencePiece model to encode with\n"
+    "  -m, --vocab=FILE         SentencePiece model, or a model from pnm-train\n"
     "  -s, --max-words=S        keep the first S words of a line (default: all)\n"
     "  -p, --pieces             print pieces as text instead of writing a stream\n"
     "  -z, --zstd[=LEVEL]       compress the stream with zstd (level 1-19, default 3)\n"
@@ -204,7 +204,7 @@ static int tokenize_line(void *ctx, const char *line, size_t len, uint64_t no, p
 
 static int tokenize(const config *c, pnm_error *err)
 {
-    pnm_sp *sp = pnm_sp_load_file(c->vocab, err);
+    pnm_sp *sp = pnm_vocab_load(c->vocab, NULL, err);
     if (!sp)
         return -1;
     pnm_header header;

@@ -1,0 +1,193 @@
+#include "infer.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static pnm_example example_of(const pnm_features *f)
+{
+    return (pnm_example){f->n_words, f->buckets, -1, NULL};
+}
+
+static void prediction_of(const pnm_model *m, const pnm_workspace *ws, uint64_t line,
+                          uint32_t n_words, pnm_prediction *out)
+{
+    out->line = line;
+    out->n_words = n_words;
+    out->label_probs = m->config.n_labels ? pnm_label_probs(ws, 0) : NULL;
+    out->tag_probs = m->config.n_tags ? pnm_tag_probs(ws, 0, &out->rows) : NULL;
+    if (!out->tag_probs)
+        pnm_output_rows(ws, 0, &out->rows);
+}
+
+int pnm_mix_features(const pnm_model *m, pnm_workspace *ws, const pnm_features *f,
+                     pnm_hidden *out, pnm_error *err)
+{
+    pnm_example e = example_of(f);
+    if (pnm_forward(&m->config, &m->p, ws, &e, 1, NULL, err) < 0)
+        return -1;
+    uint32_t rows;
+    const float *o = pnm_output_rows(ws, 0, &rows);
+    if (pnm_hidden_reserve(out, rows, m->config.bottleneck, err))
+        return -1;
+    out->line = f->line;
+    out->n_words = f->n_words;
+    memcpy(out->values, o, (size_t)rows * m->config.bottleneck * sizeof *o);
+    return 0;
+}
+
+int pnm_infer_features(const pnm_model *m, pnm_workspace *ws, const pnm_features *f,
+                       pnm_prediction *out, pnm_error *err)
+{
+    pnm_example e = example_of(f);
+    if (pnm_forward(&m->config, &m->p, ws, &e, 1, NULL, err) < 0)
+        return -1;
+    prediction_of(m, ws, f->line, f->n_words, out);
+    return 0;
+}
+
+int pnm_infer_hidden(const pnm_model *m, pnm_workspace *ws, const pnm_hidden *h,
+                     pnm_prediction *out, pnm_error *err)
+{
+    const float *rows[1] = {h->values};
+    if (pnm_heads_forward(&m->config, &m->p, ws, rows, &h->rows, 1, err))
+        return -1;
+    prediction_of(m, ws, h->line, h->n_words, out);
+    return 0;
+}
+
+uint32_t pnm_model_fallback_tag(const pnm_model *m)
+{
+    for (uint32_t k = 0; k < m->config.n_tags; k++)
+        if (strcmp(m->tags[k], "O") == 0)
+            return k;
+    return 0;
+}
+
+static uint32_t argmax(const float *v, uint32_t n)
+{
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < n; i++)
+        best = v[i] > v[best] ? i : best;
+    return best;
+}
+
+/* The k best of n probabilities, best first (ties: lower id first). */
+static uint32_t top(const float *p, uint32_t n, uint32_t k, uint32_t *ids)
+{
+    k = k < n ? k : n;
+    for (uint32_t j = 0; j < k; j++) {
+        int64_t best = -1;
+        for (uint32_t i = 0; i < n; i++) {
+            bool taken = false;
+            for (uint32_t q = 0; q < j && !taken; q++)
+                taken = ids[q] == i;
+            if (!taken && (best < 0 || p[i] > p[best]))
+                best = i;
+        }
+        ids[j] = (uint32_t)best;
+    }
+    return k;
+}
+
+static void put_json_string(FILE *out, const char *s)
+{
+    putc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(out, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(out, "\\u%04x", *s);
+        else
+            putc(*s, out);
+    }
+    putc('"', out);
+}
+
+/* The tag of word t and its probability. */
+static uint32_t word_tag(const pnm_model *m, const pnm_prediction *p, uint32_t t, float *prob)
+{
+    uint32_t nt = m->config.n_tags;
+    if (t >= p->rows) {
+        *prob = 0;
+        return pnm_model_fallback_tag(m);
+    }
+    uint32_t k = argmax(p->tag_probs + (size_t)t * nt, nt);
+    *prob = p->tag_probs[(size_t)t * nt + k];
+    return k;
+}
+
+static void print_json(FILE *out, const pnm_model *m, const pnm_prediction *p,
+                       const uint32_t *ids, uint32_t k)
+{
+    fprintf(out, "{\"line\":%" PRIu64, p->line);
+    if (p->label_probs) {
+        fputs(",\"label\":", out);
+        put_json_string(out, m->labels[ids[0]]);
+        fprintf(out, ",\"prob\":%.6g", p->label_probs[ids[0]]);
+        if (k > 1) {
+            fputs(",\"top\":[", out);
+            for (uint32_t j = 0; j < k; j++) {
+                fputs(j ? ",{\"label\":" : "{\"label\":", out);
+                put_json_string(out, m->labels[ids[j]]);
+                fprintf(out, ",\"prob\":%.6g}", p->label_probs[ids[j]]);
+            }
+            putc(']', out);
+        }
+    }
+    if (p->tag_probs) {
+        fputs(",\"tags\":[", out);
+        for (uint32_t t = 0; t < p->n_words; t++) {
+            float prob;
+            if (t)
+                putc(',', out);
+            put_json_string(out, m->tags[word_tag(m, p, t, &prob)]);
+        }
+        fputs("],\"tag_probs\":[", out);
+        for (uint32_t t = 0; t < p->n_words; t++) {
+            float prob;
+            word_tag(m, p, t, &prob);
+            fprintf(out, t ? ",%.6g" : "%.6g", prob);
+        }
+        putc(']', out);
+    }
+    fputs("}\n", out);
+}
+
+void pnm_prediction_print(FILE *out, const pnm_model *m, const pnm_prediction *p,
+                          const pnm_print_options *o)
+{
+    uint32_t ids[64], k = 0;
+    if (p->label_probs)
+        k = top(p->label_probs, m->config.n_labels, o->top_k < 1 ? 1 : o->top_k > 64 ? 64 : o->top_k, ids);
+    if (o->format == PNM_FORMAT_JSON) {
+        print_json(out, m, p, ids, k);
+        return;
+    }
+    bool tsv = o->format == PNM_FORMAT_TSV, probs = o->probs || k > 1;
+    if (tsv)
+        fprintf(out, "%" PRIu64 "\t", p->line);
+    for (uint32_t j = 0; j < k; j++) {
+        fprintf(out, j ? " %s" : "%s", m->labels[ids[j]]);
+        if (probs)
+            fprintf(out, " %.4f", p->label_probs[ids[j]]);
+    }
+    if (p->tag_probs) {
+        if (k || tsv)
+            putc('\t', out);
+        for (uint32_t t = 0; t < p->n_words; t++) {
+            float prob;
+            fprintf(out, t ? " %s" : "%s", m->tags[word_tag(m, p, t, &prob)]);
+            if (o->probs && !tsv)
+                fprintf(out, " %.4f", prob);
+        }
+        if (tsv && o->probs) {
+            putc('\t', out);
+            for (uint32_t t = 0; t < p->n_words; t++) {
+                float prob;
+                word_tag(m, p, t, &prob);
+                fprintf(out, t ? " %.4f" : "%.4f", prob);
+            }
+        }
+    }
+    putc('\n', out);
+}

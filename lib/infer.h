@@ -1,0 +1,57 @@
+/* Running a trained model on streams: the mixer on a feature record, the
+ * heads on a hidden record, and the printed forms of a prediction that
+ * pnm-classify(1) documents. */
+#ifndef PNM_INFER_H
+#define PNM_INFER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "features.h"
+#include "hidden.h"
+#include "model.h"
+#include "modelfile.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One example's results: views into the workspace, valid until its next use. */
+typedef struct pnm_prediction {
+    uint64_t line;
+    uint32_t n_words, rows;
+    const float *label_probs; /* n_labels, or NULL without a classification head */
+    const float *tag_probs;   /* rows x n_tags, or NULL without a tagging head */
+} pnm_prediction;
+
+/* The mixer's output O for a feature record, as a hidden record. */
+int pnm_mix_features(const pnm_model *m, pnm_workspace *ws, const pnm_features *f,
+                     pnm_hidden *out, pnm_error *err);
+/* The whole network on a feature record. */
+int pnm_infer_features(const pnm_model *m, pnm_workspace *ws, const pnm_features *f,
+                       pnm_prediction *out, pnm_error *err);
+/* The heads on a hidden record made by this model's mixer. */
+int pnm_infer_hidden(const pnm_model *m, pnm_workspace *ws, const pnm_hidden *h,
+                     pnm_prediction *out, pnm_error *err);
+
+/* The tag of a word the network did not see (past s): "O" when the model
+ * has it, else tag 0. */
+uint32_t pnm_model_fallback_tag(const pnm_model *m);
+
+typedef enum { PNM_FORMAT_TEXT, PNM_FORMAT_TSV, PNM_FORMAT_JSON } pnm_format;
+
+typedef struct pnm_print_options {
+    pnm_format format;
+    bool probs;      /* print probabilities */
+    uint32_t top_k;  /* labels to print, best first (1: just the prediction) */
+} pnm_print_options;
+
+/* One line per prediction (see pnm-classify(1)). */
+void pnm_prediction_print(FILE *out, const pnm_model *m, const pnm_prediction *p,
+                          const pnm_print_options *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
