@@ -126,3 +126,75 @@ assert_no_output_left() {
             batslib_decorate "output files were left behind" | fail
     fi
 }
+
+# ---- models: pnm-train, pnm-mix, pnm-classify --------------------------------
+
+# Fails (in setup_file) when the model programs have not been built.
+need_model_programs() {
+    local p
+    need_programs || return 1
+    for p in pnm-train pnm-mix pnm-classify; do
+        if [[ ! -x "$BATS_TEST_DIRNAME/../bin/$p" ]]; then
+            echo "bin/$p not found: run make first" >&2
+            return 1
+        fi
+    done
+}
+
+# Skips the current test when ../shared/data/atis is not there.
+need_atis() {
+    if [[ ! -f "$DATA/atis/train.tsv" || ! -f "$DATA/atis/test.tsv" ]]; then
+        skip "../shared/data/atis not found: data-set test skipped"
+    fi
+}
+
+# Prints a toy joint task of 60 lines, LABEL<TAB>TEXT<TAB>TAGS, the same on
+# every run: 3 intents (PlayMusic, GetWeather, AddToList), BIO tags (genre,
+# city, date, item; two-word cities and items get I- tags). Small enough to
+# learn in a few dozen epochs of an x-small model.
+toy_tsv() {
+    local genres=(jazz rock pop blues metal soul reggae)
+    local cities=(paris london berlin "new york" tokyo oslo "los angeles")
+    local items=(milk bread eggs apples cheese rice "peanut butter")
+    local i g c it ct itt
+    for ((i = 0; i < 20; i++)); do
+        g=${genres[i % 7]} c=${cities[(i * 3) % 7]} it=${items[(i * 5) % 7]}
+        ct=B-city itt=B-item
+        [[ $c == *" "* ]] && ct="B-city I-city"
+        [[ $it == *" "* ]] && itt="B-item I-item"
+        case $((i % 3)) in
+        0) printf 'PlayMusic\tplay some %s\tO O B-genre\n' "$g"
+           printf 'GetWeather\tweather in %s\tO O %s\n' "$c" "$ct"
+           printf 'AddToList\tadd %s to my list\tO %s O O O\n' "$it" "$itt" ;;
+        1) printf 'PlayMusic\tput on %s music\tO O B-genre O\n' "$g"
+           printf 'GetWeather\twill it rain in %s tomorrow\tO O O O %s B-date\n' "$c" "$ct"
+           printf 'AddToList\tremember to buy %s\tO O O %s\n' "$it" "$itt" ;;
+        2) printf 'PlayMusic\ti want to hear %s\tO O O O B-genre\n' "$g"
+           printf 'GetWeather\thow cold is it in %s\tO O O O O %s\n' "$c" "$ct"
+           printf 'AddToList\tput %s on my shopping list\tO %s O O O O\n' "$it" "$itt" ;;
+        esac
+    done
+}
+
+# train_tiny TSV OUT [OPTION]...: a quick x-small model (s=16, 3 epochs,
+# 1 thread, quiet); later options win.
+train_tiny() {
+    local tsv=$1 out=$2
+    shift 2
+    pnm-train --preset x-small -s 16 -e 3 --batch 32 -t 1 -q "$@" -o "$out" "$tsv"
+}
+
+# features_of MODEL: text on stdin -> MODEL's feature stream on stdout.
+features_of() (
+    set -o pipefail
+    pnm-tokenize -m "$1" | pnm-project -m "$1"
+)
+
+# classify_text MODEL [PNM-CLASSIFY OPTION]...: text on stdin through the
+# fused pipeline (tokenize | project | classify); fails if any stage fails.
+classify_text() (
+    set -o pipefail
+    local m=$1
+    shift
+    pnm-tokenize -m "$m" | pnm-project -m "$m" | pnm-classify -m "$m" "$@"
+)
