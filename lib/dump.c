@@ -30,19 +30,25 @@ void pnm_dump_header(FILE *out, const pnm_header *h, bool compressed, pnm_dump_f
                 ",\"max_words\":%" PRIu32,
                 pnm_kind_name(h->kind), h->version, compressed ? "true" : "false",
                 h->vocab_id, h->vocab_size, h->max_words);
-        if (h->kind == PNM_KIND_FEATURES)
+        if (h->kind != PNM_KIND_TOKENS)
             fprintf(out, ",\"features\":%" PRIu32 ",\"hashes\":%" PRIu32
                     ",\"window\":%" PRIu32 ",\"seed\":%" PRIu64,
                     h->features, h->hashes, h->window, h->seed);
+        if (h->kind == PNM_KIND_HIDDEN)
+            fprintf(out, ",\"dim\":%" PRIu32 ",\"seq_len\":%" PRIu32
+                    ",\"model_id\":\"%016" PRIx64 "\"", h->dim, h->seq_len, h->model_id);
         fputs("}\n", out);
         return;
     }
     fprintf(out, "# pnm %s stream, version %" PRIu32 "%s; vocabulary %016" PRIx64
             " (%" PRIu32 " pieces)", pnm_kind_name(h->kind), h->version,
             compressed ? ", zstd" : "", h->vocab_id, h->vocab_size);
-    if (h->kind == PNM_KIND_FEATURES)
+    if (h->kind != PNM_KIND_TOKENS)
         fprintf(out, "; m=%" PRIu32 " n=%" PRIu32 " w=%" PRIu32 " seed=%" PRIu64,
                 h->features, h->hashes, h->window, h->seed);
+    if (h->kind == PNM_KIND_HIDDEN)
+        fprintf(out, "; model %016" PRIx64 ", b=%" PRIu32 " s=%" PRIu32,
+                h->model_id, h->dim, h->seq_len);
     if (h->max_words)
         fprintf(out, "; at most %" PRIu32 " words", h->max_words);
     fputc('\n', out);
@@ -114,6 +120,36 @@ void pnm_dump_features(FILE *out, const pnm_features *f, pnm_dump_format fmt)
         putc('}', out);
     }
     fputs(fmt == PNM_DUMP_JSON ? "]}\n" : "\n", out);
+}
+
+void pnm_dump_hidden(FILE *out, const pnm_hidden *h, pnm_dump_format fmt)
+{
+    if (fmt == PNM_DUMP_JSON) {
+        fprintf(out, "{\"line\":%" PRIu64 ",\"words\":%" PRIu32 ",\"rows\":[",
+                h->line, h->n_words);
+        for (uint32_t r = 0; r < h->rows; r++) {
+            const float *v = h->values + (size_t)r * h->dim;
+            fputs(r ? ",[" : "[", out);
+            for (uint32_t i = 0; i < h->dim; i++)
+                fprintf(out, i ? ",%.9g" : "%.9g", (double)v[i]);
+            putc(']', out);
+        }
+        fputs("]}\n", out);
+        return;
+    }
+    fprintf(out, "%" PRIu64 ": %" PRIu32 " words, %" PRIu32 " rows x %" PRIu32 ":",
+            h->line, h->n_words, h->rows, h->dim);
+    uint32_t shown = h->dim < 4 ? h->dim : 4;
+    for (uint32_t r = 0; r < h->rows; r++) {
+        const float *v = h->values + (size_t)r * h->dim;
+        if (r)
+            fputs(" |", out);
+        for (uint32_t i = 0; i < shown; i++)
+            fprintf(out, " %.4g", (double)v[i]);
+        if (shown < h->dim)
+            fputs(" ...", out);
+    }
+    putc('\n', out);
 }
 
 void pnm_dump_end(FILE *out, uint64_t records, pnm_dump_format fmt)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "features.h"
+#include "hidden.h"
 #include "stream.h"
 #include "tokens.h"
 
@@ -23,6 +24,10 @@ void pnm_dump_tokens(FILE *out, const pnm_header *h, const pnm_tokens *t,
                      pnm_dump_format fmt, bool ids, bool with_line);
 /* Text: "LINE: {b b:count ...} {...}", one brace group per word. */
 void pnm_dump_features(FILE *out, const pnm_features *f, pnm_dump_format fmt);
+/* Text: "LINE: N words, R rows x D: v v v v ... | v ...", the first 4
+ * values of every row (%.4g), rows separated by " | "; JSON carries every
+ * value (%.9g, enough to read the float back exactly). */
+void pnm_dump_hidden(FILE *out, const pnm_hidden *h, pnm_dump_format fmt);
 void pnm_dump_end(FILE *out, uint64_t records, pnm_dump_format fmt);
 
 #ifdef __cplusplus

@@ -10,6 +10,7 @@
 #include "bytes.h"
 #include "hash.h"
 #include "limits.h"
+#include "model.h"
 #include "utf8.h"
 
 #define FRAME_BYTES 8        /* u32 payload length + u32 checksum */
@@ -26,6 +27,7 @@ const char *pnm_kind_name(pnm_kind kind)
     switch (kind) {
     case PNM_KIND_TOKENS: return "tokens";
     case PNM_KIND_FEATURES: return "features";
+    case PNM_KIND_HIDDEN: return "hidden";
     }
     return "unknown";
 }
@@ -73,6 +75,25 @@ int pnm_header_check_match(const pnm_header *want, const pnm_header *got, pnm_er
             " seed=%" PRIu64 ", expected m=%" PRIu32 " n=%" PRIu32 " w=%" PRIu32 " seed=%" PRIu64,
             got->features, got->hashes, got->window, got->seed,
             want->features, want->hashes, want->window, want->seed);
+    if (want->kind != PNM_KIND_HIDDEN || got->kind != PNM_KIND_HIDDEN)
+        return 0;
+    if (want->model_id != got->model_id || want->dim != got->dim ||
+        want->seq_len != got->seq_len)
+        return pnm_error_set(err,
+            "made by another model: %016" PRIx64 " (b=%" PRIu32 " s=%" PRIu32 "), expected %016"
+            PRIx64 " (b=%" PRIu32 " s=%" PRIu32 ")", got->model_id, got->dim, got->seq_len,
+            want->model_id, want->dim, want->seq_len);
+    return 0;
+}
+
+int pnm_header_check_model(const pnm_header *h, uint64_t model_id, pnm_error *err)
+{
+    if (h->kind != PNM_KIND_HIDDEN)
+        return pnm_error_set(err, "expected a hidden stream, got a %s stream",
+                             pnm_kind_name(h->kind));
+    if (h->model_id != model_id)
+        return pnm_error_set(err, "made by another model: %016" PRIx64 ", expected %016" PRIx64,
+                             h->model_id, model_id);
     return 0;
 }
 
@@ -98,7 +119,11 @@ static int header_encode(const pnm_header *h, pnm_buf *out, pnm_error *err)
     pnm_put_u32(p + 32, h->window);
     /* 36: flags, reserved, 0 */
     pnm_put_u64(p + 40, h->seed);
-    /* 48..63: reserved for later kinds, 0 */
+    if (h->kind == PNM_KIND_HIDDEN) {
+        pnm_put_u32(p + 48, h->dim);
+        pnm_put_u32(p + 52, h->seq_len);
+        pnm_put_u64(p + 56, h->model_id);
+    } /* else 48..63: reserved, 0 */
     pnm_put_u32(p + 64, table);
     uint8_t *t = p + PNM_HEADER_FIXED_BYTES;
     for (uint32_t i = 0; table && i < h->vocab_size; i++) {
@@ -146,6 +171,14 @@ static int header_validate(const pnm_header *h, uint32_t flags, uint32_t table,
     if (table != 0)
         return pnm_error_set(err, "corrupt header: a %s stream has a piece table",
                              pnm_kind_name(h->kind));
+    if (h->kind != PNM_KIND_HIDDEN)
+        return 0;
+    if (h->dim == 0 || h->dim > PNM_MAX_DIM)
+        return pnm_error_set(err, "corrupt header: dimension b=%" PRIu32
+                             " is outside 1..%u", h->dim, PNM_MAX_DIM);
+    if (h->seq_len == 0 || h->seq_len > PNM_MAX_SEQ_LEN)
+        return pnm_error_set(err, "corrupt header: sequence length s=%" PRIu32
+                             " is outside 1..%u", h->seq_len, PNM_MAX_SEQ_LEN);
     return 0;
 }
 
@@ -419,7 +452,8 @@ static int reader_read_header(pnm_reader *r, pnm_error *err)
         return reader_error(r, err, "not a pnm stream (no PNM magic at byte 0)");
     pnm_header *h = &r->header;
     h->kind = (pnm_kind)fixed[3];
-    if (h->kind != PNM_KIND_TOKENS && h->kind != PNM_KIND_FEATURES)
+    if (h->kind != PNM_KIND_TOKENS && h->kind != PNM_KIND_FEATURES &&
+        h->kind != PNM_KIND_HIDDEN)
         return reader_error(r, err, "unknown pnm stream kind '%c' (0x%02x) at byte 3", fixed[3] >= 32 && fixed[3] < 127 ? fixed[3] : '?', fixed[3]);
     if (got < (long)sizeof fixed)
         return reader_error(r, err, "truncated stream: header ends at byte offset %ld of %d", got, PNM_HEADER_FIXED_BYTES);
@@ -437,9 +471,15 @@ static int reader_read_header(pnm_reader *r, pnm_error *err)
     uint32_t flags = pnm_get_u32(fixed + 36);
     uint32_t table = pnm_get_u32(fixed + 64);
     uint32_t sum = pnm_get_u32(fixed + 68);
-    for (int i = 48; i < 64; i++)
-        if (fixed[i] != 0)
-            return reader_error(r, err, "corrupt header: reserved byte %d is not zero", i);
+    if (h->kind == PNM_KIND_HIDDEN) {
+        h->dim = pnm_get_u32(fixed + 48);
+        h->seq_len = pnm_get_u32(fixed + 52);
+        h->model_id = pnm_get_u64(fixed + 56);
+    } else {
+        for (int i = 48; i < 64; i++)
+            if (fixed[i] != 0)
+                return reader_error(r, err, "corrupt header: reserved byte %d is not zero", i);
+    }
     if (header_validate(h, flags, table, err))
         return pnm_error_prefix(err, "%s", r->name);
     /* Validated above: table is at most PNM_MAX_PIECE_TABLE. */

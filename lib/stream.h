@@ -7,7 +7,7 @@
  * before allocating, every checksum, and the end marker, so that a
  * truncated, corrupt or hostile stream is an error that names the byte
  * offset, never a crash or a silent loss. Record payloads are encoded by the
- * modules that own their kind (tokens.h, features.h). */
+ * modules that own their kind (tokens.h, features.h, hidden.h). */
 #ifndef PNM_STREAM_H
 #define PNM_STREAM_H
 
@@ -27,6 +27,7 @@ extern "C" {
 typedef enum pnm_kind {
     PNM_KIND_TOKENS = 'T',
     PNM_KIND_FEATURES = 'F',
+    PNM_KIND_HIDDEN = 'H',
 } pnm_kind;
 
 typedef struct pnm_header {
@@ -38,7 +39,13 @@ typedef struct pnm_header {
     uint32_t features;   /* m: Bloom filter size (features streams) */
     uint32_t hashes;     /* n: MinHash functions (features streams) */
     uint32_t window;     /* w: neighbours on each side the consumer concatenates */
-    uint64_t seed;       /* hash family seed (features streams) */
+    uint64_t seed;       /* hash family seed (features and hidden streams) */
+    /* Hidden streams: the mixer output's width b, the sequence length s, and
+     * the identity of the model that made them (pnm_model.id). Zero for
+     * other kinds. */
+    uint32_t dim;
+    uint32_t seq_len;
+    uint64_t model_id;
     /* Token streams carry their vocabulary's pieces so that the projection
      * needs nothing else: piece i is piece_bytes[piece_offset[i] ..
      * piece_offset[i+1]). Owned by the header; NULL for other kinds. */
@@ -53,10 +60,15 @@ int pnm_header_copy(pnm_header *dst, const pnm_header *src, pnm_error *err);
 void pnm_header_free(pnm_header *h);
 
 /* Checks that a stream header (got) was made with the same vocabulary and,
- * when both carry one, the same projection settings as want; on a mismatch
- * the message says what differs. */
+ * when both carry one, the same projection settings as want, and, when both
+ * are hidden streams, by the same model; on a mismatch the message says
+ * what differs. */
 int pnm_header_check_match(const pnm_header *want, const pnm_header *got,
                            pnm_error *err);
+/* Checks that a hidden stream was made by the model whose identity is
+ * model_id ("made by another model: ..."); any other kind is an error too,
+ * since it carries no model identity. */
+int pnm_header_check_model(const pnm_header *h, uint64_t model_id, pnm_error *err);
 
 typedef struct pnm_writer pnm_writer;
 
