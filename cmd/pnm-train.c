@@ -38,6 +38,8 @@ static const char usage[] =
     "      --batch=N            examples per step (default 256)\n"
     "      --lr=F               AdamW learning rate (default 5e-4)\n"
     "      --weight-decay=F     AdamW weight decay (default 0.01)\n"
+    "      --schedule=NAME      learning rate: cosine (default: warm up over the\n"
+    "                           first epoch, then decay to 0) or constant\n"
     "      --dropout=F          dropout probability (default 0.1)\n"
     "      --seed=N             initialisation, shuffling and dropout seed (default 1)\n"
     "  -t, --threads=N          threads (default: all processors)\n"
@@ -50,7 +52,7 @@ static const char usage[] =
 
 enum {
     OPT_TASK = 256, OPT_VOCAB_SIZE, OPT_HASH_SEED, OPT_TOKEN_HIDDEN, OPT_CHANNEL_HIDDEN,
-    OPT_BATCH, OPT_LR, OPT_WD, OPT_DROPOUT, OPT_SEED
+    OPT_BATCH, OPT_LR, OPT_WD, OPT_SCHEDULE, OPT_DROPOUT, OPT_SEED
 };
 
 static const struct option options[] = {
@@ -73,6 +75,7 @@ static const struct option options[] = {
     {"batch", required_argument, NULL, OPT_BATCH},
     {"lr", required_argument, NULL, OPT_LR},
     {"weight-decay", required_argument, NULL, OPT_WD},
+    {"schedule", required_argument, NULL, OPT_SCHEDULE},
     {"dropout", required_argument, NULL, OPT_DROPOUT},
     {"seed", required_argument, NULL, OPT_SEED},
     {"threads", required_argument, NULL, 't'},
@@ -104,7 +107,8 @@ static config parse(int argc, char **argv)
     f->vocab_size = 8000;
     f->config.projection = PNM_PROJECTION_DEFAULT;
     f->config.seq_len = 64;
-    f->train_options = (pnm_train_options){40, 256, 0, 0.1f, PNM_ADAMW_DEFAULT, 1};
+    f->train_options = (pnm_train_options){40, 256, 0, 0.1f, PNM_ADAMW_DEFAULT, 1,
+                                           PNM_SCHEDULE_COSINE};
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     f->train_options.threads = cpus > 0 ? (uint32_t)cpus : 1;
     /* Sizes given explicitly win over the preset, whatever the order. */
@@ -138,6 +142,14 @@ static config parse(int argc, char **argv)
         case OPT_BATCH: f->train_options.batch = (uint32_t)cli_uint("--batch", optarg, 1, 1 << 20); break;
         case OPT_LR: f->train_options.adamw.lr = cli_float("--lr", optarg, 0, 10); break;
         case OPT_WD: f->train_options.adamw.weight_decay = cli_float("--weight-decay", optarg, 0, 10); break;
+        case OPT_SCHEDULE:
+            if (strcmp(optarg, "cosine") == 0)
+                f->train_options.schedule = PNM_SCHEDULE_COSINE;
+            else if (strcmp(optarg, "constant") == 0)
+                f->train_options.schedule = PNM_SCHEDULE_CONSTANT;
+            else
+                cli_usage_error("--schedule: '%s' is not cosine or constant", optarg);
+            break;
         case OPT_DROPOUT: f->train_options.dropout = cli_float("--dropout", optarg, 0, 0.95f); break;
         case OPT_SEED: f->train_options.seed = cli_uint("--seed", optarg, 0, UINT64_MAX); break;
         case 't': f->train_options.threads = (uint32_t)cli_uint("--threads", optarg, 1, 256); break;

@@ -189,6 +189,17 @@ int pnm_score(const pnm_config *c, const pnm_dataset *d, const pnm_predictions *
 
 /* ---- training ------------------------------------------------------------ */
 
+float pnm_schedule_lr(const pnm_train_options *o, uint64_t t, uint64_t total, uint64_t warmup)
+{
+    float lr = o->adamw.lr;
+    if (o->schedule == PNM_SCHEDULE_CONSTANT)
+        return lr;
+    if (t <= warmup)
+        return lr * (float)t / (float)warmup;
+    double progress = (double)(t - warmup) / (double)(total > warmup ? total - warmup : 1);
+    return (float)(lr * 0.5 * (1.0 + cos(3.14159265358979 * (progress < 1 ? progress : 1))));
+}
+
 typedef struct train_job {
     const pnm_config *c;
     pnm_params p, g;
@@ -272,6 +283,8 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
     for (size_t i = 0; rc == 0 && i < train->count; i++)
         order[i] = i;
     uint64_t rng = o->seed ^ 0xA0761D6478BD642Full, step = 0;
+    uint64_t steps_per_epoch = (train->count + batch - 1) / batch;
+    uint64_t total_steps = steps_per_epoch * o->epochs;
     double best_score = -1;
     bool have_best = false;
     for (uint32_t epoch = 1; rc == 0 && epoch <= o->epochs; epoch++) {
@@ -310,7 +323,9 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
                     grad[i] += jobs[t].grad[i];
                 loss += jobs[t].loss;
             }
-            pnm_adamw_step(&o->adamw, o->adamw.lr, ++step, params, grad, m, v, n_params);
+            step++;
+            float lr = pnm_schedule_lr(o, step, total_steps, steps_per_epoch);
+            pnm_adamw_step(&o->adamw, lr, step, params, grad, m, v, n_params);
             loss_sum += loss * n;
             done += n;
             if (!isfinite(loss)) {

@@ -18,6 +18,8 @@
 extern "C" {
 #endif
 
+typedef enum { PNM_SCHEDULE_CONSTANT, PNM_SCHEDULE_COSINE } pnm_schedule;
+
 typedef struct pnm_train_options {
     uint32_t epochs;
     uint32_t batch;
@@ -25,7 +27,14 @@ typedef struct pnm_train_options {
     float dropout;
     pnm_adamw adamw;
     uint64_t seed;
+    /* cosine: the learning rate rises linearly over the first epoch, then
+     * falls along a half cosine to 0 at the last step; constant: adamw.lr
+     * throughout. */
+    pnm_schedule schedule;
 } pnm_train_options;
+
+/* The learning rate at step t (from 1) of total, with warmup steps first. */
+float pnm_schedule_lr(const pnm_train_options *o, uint64_t t, uint64_t total, uint64_t warmup);
 
 /* Scores of a model on a data set. Gold labels or tags the model does not
  * know count as errors. */
