@@ -15,6 +15,7 @@
 #include "dataset.h"
 #include "dump.h"
 #include "error.h"
+#include "evaluate.h"
 #include "features.h"
 #include "fit.h"
 #include "hash.h"
