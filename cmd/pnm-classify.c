@@ -43,19 +43,21 @@ static const struct option options[] = {
 static int classify(model_input *in, FILE *out, const pnm_print_options *po, pnm_error *err)
 {
     bool hidden_input = pnm_reader_header(in->reader)->kind == PNM_KIND_HIDDEN;
-    pnm_workspace *ws = pnm_workspace_new(&in->model->config);
+    pnm_runner runner;
+    if (pnm_runner_init(&runner, in->model, err))
+        return -1;
     pnm_features features = {0};
     pnm_hidden hidden = {0};
     pnm_prediction p;
-    int rc = ws ? 0 : pnm_error_set(err, "out of memory"), got;
+    int rc = 0, got;
     while (rc == 0) {
         if (hidden_input) {
             got = pnm_hidden_read(in->reader, &hidden, err);
-            if (got > 0 && pnm_infer_hidden(in->model, ws, &hidden, &p, err))
+            if (got > 0 && pnm_infer_hidden(&runner, &hidden, &p, err))
                 got = -1;
         } else {
             got = pnm_features_read(in->reader, &features, err);
-            if (got > 0 && pnm_infer_features(in->model, ws, &features, &p, err))
+            if (got > 0 && pnm_infer_features(&runner, &features, &p, err))
                 got = -1;
         }
         if (got <= 0) {
@@ -64,7 +66,7 @@ static int classify(model_input *in, FILE *out, const pnm_print_options *po, pnm
         }
         pnm_prediction_print(out, in->model, &p, po);
     }
-    pnm_workspace_free(ws);
+    pnm_runner_free(&runner);
     pnm_features_free(&features);
     pnm_hidden_free(&hidden);
     return rc;

@@ -37,15 +37,14 @@ static int mix(model_input *in, pnm_output *out, int zstd, pnm_error *err)
         return -1;
     pnm_writer *w = pnm_writer_open(out->f, &h, zstd, err);
     pnm_header_free(&h);
-    pnm_workspace *ws = pnm_workspace_new(&in->model->config);
+    pnm_runner runner;
+    int ready = pnm_runner_init(&runner, in->model, err);
     pnm_features features = {0};
     pnm_hidden hidden = {0};
     pnm_buf record = {0};
-    int rc = w && ws ? 0 : -1, got;
-    if (!ws)
-        pnm_error_set(err, "out of memory");
+    int rc = w && ready == 0 ? 0 : -1, got;
     while (rc == 0 && (got = pnm_features_read(in->reader, &features, err)) != 0) {
-        if (got < 0 || pnm_mix_features(in->model, ws, &features, &hidden, err) ||
+        if (got < 0 || pnm_mix_features(&runner, &features, &hidden, err) ||
             pnm_hidden_encode(&hidden, &record, err) ||
             pnm_writer_write(w, record.data, record.len, err))
             rc = -1;
@@ -53,7 +52,8 @@ static int mix(model_input *in, pnm_output *out, int zstd, pnm_error *err)
     if (rc == 0)
         rc = pnm_writer_finish(w, err);
     pnm_writer_free(w);
-    pnm_workspace_free(ws);
+    if (ready == 0)
+        pnm_runner_free(&runner);
     pnm_features_free(&features);
     pnm_hidden_free(&hidden);
     pnm_buf_free(&record);

@@ -41,6 +41,8 @@ static const char usage[] =
     "      --schedule=NAME      learning rate: cosine (default: warm up over the\n"
     "                           first epoch, then decay to 0) or constant\n"
     "      --dropout=F          dropout probability (default 0.1)\n"
+    "      --ema=D              evaluate and keep a moving average of the weights,\n"
+    "                           decay D per step (e.g. 0.999; default 0: off)\n"
     "      --seed=N             initialisation, shuffling and dropout seed (default 1)\n"
     "  -t, --threads=N          threads (default: all processors)\n"
     "  -q, --quiet              print nothing but errors\n"
@@ -52,7 +54,7 @@ static const char usage[] =
 
 enum {
     OPT_TASK = 256, OPT_VOCAB_SIZE, OPT_HASH_SEED, OPT_TOKEN_HIDDEN, OPT_CHANNEL_HIDDEN,
-    OPT_BATCH, OPT_LR, OPT_WD, OPT_SCHEDULE, OPT_DROPOUT, OPT_SEED
+    OPT_BATCH, OPT_LR, OPT_WD, OPT_SCHEDULE, OPT_DROPOUT, OPT_EMA, OPT_SEED
 };
 
 static const struct option options[] = {
@@ -77,6 +79,7 @@ static const struct option options[] = {
     {"weight-decay", required_argument, NULL, OPT_WD},
     {"schedule", required_argument, NULL, OPT_SCHEDULE},
     {"dropout", required_argument, NULL, OPT_DROPOUT},
+    {"ema", required_argument, NULL, OPT_EMA},
     {"seed", required_argument, NULL, OPT_SEED},
     {"threads", required_argument, NULL, 't'},
     {"quiet", no_argument, NULL, 'q'},
@@ -108,7 +111,7 @@ static config parse(int argc, char **argv)
     f->config.projection = PNM_PROJECTION_DEFAULT;
     f->config.seq_len = 64;
     f->train_options = (pnm_train_options){40, 256, 0, 0.1f, PNM_ADAMW_DEFAULT, 1,
-                                           PNM_SCHEDULE_COSINE};
+                                           PNM_SCHEDULE_COSINE, 0};
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     f->train_options.threads = cpus > 0 ? (uint32_t)cpus : 1;
     /* Sizes given explicitly win over the preset, whatever the order. */
@@ -151,6 +154,7 @@ static config parse(int argc, char **argv)
                 cli_usage_error("--schedule: '%s' is not cosine or constant", optarg);
             break;
         case OPT_DROPOUT: f->train_options.dropout = cli_float("--dropout", optarg, 0, 0.95f); break;
+        case OPT_EMA: f->train_options.ema = cli_float("--ema", optarg, 0, 0.99999f); break;
         case OPT_SEED: f->train_options.seed = cli_uint("--seed", optarg, 0, UINT64_MAX); break;
         case 't': f->train_options.threads = (uint32_t)cli_uint("--threads", optarg, 1, 256); break;
         case 'q': c.quiet = true; break;

@@ -1,6 +1,7 @@
 #include "infer.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 static pnm_example example_of(const pnm_features *f)
@@ -8,20 +9,51 @@ static pnm_example example_of(const pnm_features *f)
     return (pnm_example){f->n_words, f->buckets, -1, NULL};
 }
 
-static void prediction_of(const pnm_model *m, const pnm_workspace *ws, uint64_t line,
-                          uint32_t n_words, pnm_prediction *out)
+int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err)
 {
-    out->line = line;
-    out->n_words = n_words;
-    out->label_probs = m->config.n_labels ? pnm_label_probs(ws, 0) : NULL;
-    out->tag_probs = m->config.n_tags ? pnm_tag_probs(ws, 0, &out->rows) : NULL;
-    if (!out->tag_probs)
-        pnm_output_rows(ws, 0, &out->rows);
+    memset(r, 0, sizeof *r);
+    r->m = m;
+    if (pnm_bio_init(&r->bio, (const char *const *)m->tags, m->config.n_tags, err))
+        return -1;
+    r->ws = pnm_workspace_new(&m->config);
+    r->scratch = malloc(pnm_bio_scratch_size(&r->bio, m->config.seq_len) + 1);
+    r->tags = malloc((size_t)m->config.seq_len * sizeof *r->tags);
+    if (!r->ws || !r->scratch || !r->tags) {
+        pnm_runner_free(r);
+        return pnm_error_set(err, "out of memory");
+    }
+    return 0;
 }
 
-int pnm_mix_features(const pnm_model *m, pnm_workspace *ws, const pnm_features *f,
-                     pnm_hidden *out, pnm_error *err)
+void pnm_runner_free(pnm_runner *r)
 {
+    pnm_workspace_free(r->ws);
+    pnm_bio_free(&r->bio);
+    free(r->scratch);
+    free(r->tags);
+    memset(r, 0, sizeof *r);
+}
+
+static void prediction_of(pnm_runner *r, uint64_t line, uint32_t n_words, pnm_prediction *out)
+{
+    const pnm_model *m = r->m;
+    out->line = line;
+    out->n_words = n_words;
+    out->label_probs = m->config.n_labels ? pnm_label_probs(r->ws, 0) : NULL;
+    out->tag_probs = m->config.n_tags ? pnm_tag_probs(r->ws, 0, &out->rows) : NULL;
+    out->tags = NULL;
+    if (!out->tag_probs) {
+        pnm_output_rows(r->ws, 0, &out->rows);
+        return;
+    }
+    pnm_bio_decode(&r->bio, out->tag_probs, out->rows, r->tags, r->scratch);
+    out->tags = r->tags;
+}
+
+int pnm_mix_features(pnm_runner *r, const pnm_features *f, pnm_hidden *out, pnm_error *err)
+{
+    const pnm_model *m = r->m;
+    pnm_workspace *ws = r->ws;
     pnm_example e = example_of(f);
     if (pnm_forward(&m->config, &m->p, ws, &e, 1, NULL, err) < 0)
         return -1;
@@ -35,23 +67,23 @@ int pnm_mix_features(const pnm_model *m, pnm_workspace *ws, const pnm_features *
     return 0;
 }
 
-int pnm_infer_features(const pnm_model *m, pnm_workspace *ws, const pnm_features *f,
-                       pnm_prediction *out, pnm_error *err)
+int pnm_infer_features(pnm_runner *r, const pnm_features *f, pnm_prediction *out,
+                       pnm_error *err)
 {
     pnm_example e = example_of(f);
-    if (pnm_forward(&m->config, &m->p, ws, &e, 1, NULL, err) < 0)
+    if (pnm_forward(&r->m->config, &r->m->p, r->ws, &e, 1, NULL, err) < 0)
         return -1;
-    prediction_of(m, ws, f->line, f->n_words, out);
+    prediction_of(r, f->line, f->n_words, out);
     return 0;
 }
 
-int pnm_infer_hidden(const pnm_model *m, pnm_workspace *ws, const pnm_hidden *h,
-                     pnm_prediction *out, pnm_error *err)
+int pnm_infer_hidden(pnm_runner *r, const pnm_hidden *h, pnm_prediction *out,
+                     pnm_error *err)
 {
     const float *rows[1] = {h->values};
-    if (pnm_heads_forward(&m->config, &m->p, ws, rows, &h->rows, 1, err))
+    if (pnm_heads_forward(&r->m->config, &r->m->p, r->ws, rows, &h->rows, 1, err))
         return -1;
-    prediction_of(m, ws, h->line, h->n_words, out);
+    prediction_of(r, h->line, h->n_words, out);
     return 0;
 }
 
@@ -61,14 +93,6 @@ uint32_t pnm_model_fallback_tag(const pnm_model *m)
         if (strcmp(m->tags[k], "O") == 0)
             return k;
     return 0;
-}
-
-static uint32_t argmax(const float *v, uint32_t n)
-{
-    uint32_t best = 0;
-    for (uint32_t i = 1; i < n; i++)
-        best = v[i] > v[best] ? i : best;
-    return best;
 }
 
 /* The k best of n probabilities, best first (ties: lower id first). */
@@ -111,7 +135,7 @@ static uint32_t word_tag(const pnm_model *m, const pnm_prediction *p, uint32_t t
         *prob = 0;
         return pnm_model_fallback_tag(m);
     }
-    uint32_t k = argmax(p->tag_probs + (size_t)t * nt, nt);
+    uint32_t k = p->tags[t];
     *prob = p->tag_probs[(size_t)t * nt + k];
     return k;
 }

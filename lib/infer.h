@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "bio.h"
 #include "features.h"
 #include "hidden.h"
 #include "model.h"
@@ -17,23 +18,36 @@
 extern "C" {
 #endif
 
-/* One example's results: views into the workspace, valid until its next use. */
+/* What running a model needs besides the model: activations and the tag
+ * decoder's buffers. One per thread. */
+typedef struct pnm_runner {
+    const pnm_model *m;
+    pnm_workspace *ws;
+    pnm_bio bio;
+    void *scratch;
+    uint32_t *tags;   /* seq_len decoded tags */
+} pnm_runner;
+
+int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err);
+void pnm_runner_free(pnm_runner *r);
+
+/* One example's results: views into the runner, valid until its next use. */
 typedef struct pnm_prediction {
     uint64_t line;
     uint32_t n_words, rows;
     const float *label_probs; /* n_labels, or NULL without a classification head */
     const float *tag_probs;   /* rows x n_tags, or NULL without a tagging head */
+    const uint32_t *tags;     /* rows tags, BIO-constrained (bio.h), or NULL */
 } pnm_prediction;
 
 /* The mixer's output O for a feature record, as a hidden record. */
-int pnm_mix_features(const pnm_model *m, pnm_workspace *ws, const pnm_features *f,
-                     pnm_hidden *out, pnm_error *err);
+int pnm_mix_features(pnm_runner *r, const pnm_features *f, pnm_hidden *out, pnm_error *err);
 /* The whole network on a feature record. */
-int pnm_infer_features(const pnm_model *m, pnm_workspace *ws, const pnm_features *f,
-                       pnm_prediction *out, pnm_error *err);
+int pnm_infer_features(pnm_runner *r, const pnm_features *f, pnm_prediction *out,
+                       pnm_error *err);
 /* The heads on a hidden record made by this model's mixer. */
-int pnm_infer_hidden(const pnm_model *m, pnm_workspace *ws, const pnm_hidden *h,
-                     pnm_prediction *out, pnm_error *err);
+int pnm_infer_hidden(pnm_runner *r, const pnm_hidden *h, pnm_prediction *out,
+                     pnm_error *err);
 
 /* The tag of a word the network did not see (past s): "O" when the model
  * has it, else tag 0. */

@@ -10,6 +10,7 @@
 #define PNM_VERSION "0.1.0"
 
 #include "adamw.h"
+#include "bio.h"
 #include "bytes.h"
 #include "corpus.h"
 #include "dataset.h"

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bio.h"
 #include "layers.h"
 #include "metrics.h"
 
@@ -48,6 +49,7 @@ typedef struct predict_job {
     pnm_predictions *out;
     size_t from, to;
     int32_t tag_o;
+    const pnm_bio *bio;
     int rc;
     pnm_error err;
 } predict_job;
@@ -65,8 +67,13 @@ static void *predict_range(void *arg)
     predict_job *j = arg;
     const pnm_config *c = j->c;
     pnm_workspace *ws = pnm_workspace_new(c);
-    if (!ws) {
+    void *scratch = malloc(pnm_bio_scratch_size(j->bio, c->seq_len) + 1);
+    uint32_t *decoded = malloc((size_t)c->seq_len * sizeof *decoded);
+    if (!ws || !scratch || !decoded) {
         j->rc = pnm_error_set(&j->err, "out of memory");
+        pnm_workspace_free(ws);
+        free(scratch);
+        free(decoded);
         return NULL;
     }
     enum { CHUNK = 128 };
@@ -84,12 +91,14 @@ static void *predict_range(void *arg)
             uint32_t rows;
             const float *probs = pnm_tag_probs(ws, i, &rows);
             int32_t *tags = j->out->tags + j->out->tag_at[at + i];
+            pnm_bio_decode(j->bio, probs, rows, decoded, scratch);
             for (uint32_t t = 0; t < e->n_words; t++)
-                tags[t] = t < rows ? (int32_t)argmax(probs + (size_t)t * c->n_tags, c->n_tags)
-                                   : j->tag_o;
+                tags[t] = t < rows ? (int32_t)decoded[t] : j->tag_o;
         }
     }
     pnm_workspace_free(ws);
+    free(scratch);
+    free(decoded);
     return NULL;
 }
 
@@ -120,12 +129,17 @@ int pnm_predict(const pnm_config *c, const float *params, const pnm_dataset *d,
     for (uint32_t k = 0; k < n_tag_names && k < c->n_tags; k++)
         if (strcmp(tag_names[k], "O") == 0)
             tag_o = (int32_t)k;
+    pnm_bio bio;
+    if (pnm_bio_init(&bio, tag_names, c->n_tags, err)) {
+        pnm_predictions_free(out);
+        return -1;
+    }
     threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
     predict_job jobs[MAX_THREADS];
     void *ctx[MAX_THREADS];
     for (uint32_t t = 0; t < threads; t++) {
         jobs[t] = (predict_job){c, {0}, d, out, d->count * t / threads,
-                                d->count * (t + 1) / threads, tag_o, 0, {{0}}};
+                                d->count * (t + 1) / threads, tag_o, &bio, 0, {{0}}};
         pnm_params_bind(&jobs[t].p, c, (float *)params);
         ctx[t] = &jobs[t];
     }
@@ -135,6 +149,7 @@ int pnm_predict(const pnm_config *c, const float *params, const pnm_dataset *d,
             *err = jobs[t].err;
             rc = -1;
         }
+    pnm_bio_free(&bio);
     if (rc)
         pnm_predictions_free(out);
     return rc;
@@ -263,12 +278,18 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
     size_t n_params = pnm_params_count(c), batch = o->batch ? o->batch : 1;
     float *m = calloc(n_params, sizeof *m), *v = calloc(n_params, sizeof *v);
     float *best = malloc(n_params * sizeof *best);
+    /* The weights that are evaluated and kept: params, or their average. */
+    float *kept = params;
+    if (o->ema > 0)
+        kept = malloc(n_params * sizeof *kept);
     size_t *order = malloc(train->count * sizeof *order);
     pnm_example *shuffled = malloc(train->count * sizeof *shuffled);
     train_job jobs[MAX_THREADS];
     void *job_ctx[MAX_THREADS];
     memset(jobs, 0, sizeof jobs);
-    int rc = m && v && best && order && shuffled ? 0 : pnm_error_set(err, "out of memory");
+    int rc = m && v && best && kept && order && shuffled ? 0 : pnm_error_set(err, "out of memory");
+    if (rc == 0 && kept != params)
+        memcpy(kept, params, n_params * sizeof *kept);
     for (uint32_t t = 0; rc == 0 && t < threads; t++) {
         train_job *j = &jobs[t];
         j->c = c, j->n_params = n_params;
@@ -326,6 +347,9 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
             step++;
             float lr = pnm_schedule_lr(o, step, total_steps, steps_per_epoch);
             pnm_adamw_step(&o->adamw, lr, step, params, grad, m, v, n_params);
+            if (kept != params)
+                for (size_t i = 0; i < n_params; i++)
+                    kept[i] = o->ema * kept[i] + (1 - o->ema) * params[i];
             loss_sum += loss * n;
             done += n;
             if (!isfinite(loss)) {
@@ -345,7 +369,7 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
                            now() - start, true, dev != NULL, false, {0}};
         if (dev) {
             pnm_predictions pred;
-            if (pnm_predict(c, params, dev, threads, tag_names, n_tag_names, &pred, err) ||
+            if (pnm_predict(c, kept, dev, threads, tag_names, n_tag_names, &pred, err) ||
                 pnm_score(c, dev, &pred, tag_names, n_tag_names, &pr.dev, err)) {
                 rc = -1;
                 pnm_predictions_free(&pred);
@@ -354,15 +378,17 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
             pnm_predictions_free(&pred);
             if (pr.dev.score > best_score) {
                 best_score = pr.dev.score;
-                memcpy(best, params, n_params * sizeof *best);
+                memcpy(best, kept, n_params * sizeof *best);
                 have_best = pr.best = true;
             }
         }
         if (progress)
             progress(ctx, &pr);
     }
-    if (rc == 0 && have_best)
-        memcpy(params, best, n_params * sizeof *best);
+    if (rc == 0)
+        memcpy(params, have_best ? best : kept, n_params * sizeof *best);
+    if (kept != params)
+        free(kept);
     for (uint32_t t = 0; t < threads; t++) {
         free(jobs[t].grad);
         pnm_workspace_free(jobs[t].ws);

@@ -31,6 +31,10 @@ typedef struct pnm_train_options {
      * falls along a half cosine to 0 at the last step; constant: adamw.lr
      * throughout. */
     pnm_schedule schedule;
+    /* With ema in (0, 1): evaluate and keep an exponential moving average of
+     * the weights (ema <- ema * d + weights * (1 - d) after every step),
+     * which generalises better than the last step's weights. 0: off. */
+    float ema;
 } pnm_train_options;
 
 /* The learning rate at step t (from 1) of total, with warmup steps first. */

@@ -1,0 +1,35 @@
+/* BIO-constrained decoding of per-word tag probabilities: the best tag
+ * sequence (Viterbi, by the sum of log probabilities) in which every I-X
+ * follows a B-X or an I-X. Tagging word by word with argmax often breaks
+ * that rule, and every break splits or loses a span in CoNLL scoring. */
+#ifndef PNM_BIO_H
+#define PNM_BIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pnm_bio {
+    uint32_t n_tags;
+    char *kind;      /* 'B', 'I' or 'O' per tag; names of other shapes count as 'O' */
+    uint32_t *type;  /* B-X and I-X share a type id */
+} pnm_bio;
+
+int pnm_bio_init(pnm_bio *b, const char *const *tags, uint32_t n_tags, pnm_error *err);
+void pnm_bio_free(pnm_bio *b);
+
+/* Decodes rows x n_tags probabilities into out[rows], using scratch of
+ * pnm_bio_scratch_size(b, rows) bytes (malloc'd: it holds two types). */
+size_t pnm_bio_scratch_size(const pnm_bio *b, uint32_t rows);
+void pnm_bio_decode(const pnm_bio *b, const float *probs, uint32_t rows, uint32_t *out,
+                    void *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
