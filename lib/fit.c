@@ -5,21 +5,22 @@
 
 #include "corpus.h"
 #include "tokens.h"
+#include "vocab.h"
 
 /* The vocabulary: loaded from a file, or trained on the text column. */
 static pnm_sp *fit_vocab(const pnm_fit_options *o, const pnm_tsv *tsv, pnm_task task,
                          pnm_fit_info *info, pnm_error *err)
 {
     if (o->vocab_path)
-        return pnm_sp_load_file(o->vocab_path, err);
+        return pnm_vocab_load(o->vocab_path, NULL, err);
     pnm_corpus corpus = {0};
     unsigned col = pnm_task_text_column(task, tsv);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < tsv->count; i++) {
         size_t len;
         const char *text = pnm_tsv_field(tsv, i, col, &len);
-        if (text)
-            rc = pnm_corpus_add(&corpus, text, len, i + 1, err);
+        if (text && (rc = pnm_corpus_add(&corpus, text, len, i + 1, err)))
+            pnm_error_prefix(err, "%s", o->train_name);
     }
     void *model = NULL;
     size_t len = 0;

@@ -23,7 +23,8 @@ typedef struct pnm_fit_options {
     const char *dev_name;
     bool task_given;
     pnm_task task;
-    const char *vocab_path;   /* NULL: train a vocabulary on the training text */
+    const char *vocab_path;   /* SentencePiece or pnm model file; NULL: train a
+                                 vocabulary on the training text */
     uint32_t vocab_size;
     pnm_config config;        /* sizes and projection; labels and tags are filled in */
     pnm_train_options train_options;
