@@ -159,3 +159,10 @@ void pnm_dump_end(FILE *out, uint64_t records, pnm_dump_format fmt)
     else
         fprintf(out, "# end of stream, %" PRIu64 " records\n", records);
 }
+
+void pnm_json_put_string(FILE *out, const char *s, size_t len)
+{
+    putc('"', out);
+    put_string(out, (const uint8_t *)s, len, PNM_DUMP_JSON);
+    putc('"', out);
+}

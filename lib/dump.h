@@ -30,6 +30,10 @@ void pnm_dump_features(FILE *out, const pnm_features *f, pnm_dump_format fmt);
 void pnm_dump_hidden(FILE *out, const pnm_hidden *h, pnm_dump_format fmt);
 void pnm_dump_end(FILE *out, uint64_t records, pnm_dump_format fmt);
 
+/* len bytes of UTF-8 as a JSON string, quotes included: the one escaping
+ * every JSON writer of the project uses. */
+void pnm_json_put_string(FILE *out, const char *s, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "dump.h"
 #include "tokens.h"
 
 #define SHOWN_BYTES 40 /* how much of a bad field a message quotes */
@@ -455,20 +456,6 @@ void pnm_eval_report_print_text(FILE *out, const pnm_eval_report *r, uint32_t ma
                 r->confusions[k].predicted);
 }
 
-static void put_json_string(FILE *out, const char *s)
-{
-    putc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", *s);
-        else
-            putc(*s, out);
-    }
-    putc('"', out);
-}
-
 void pnm_eval_report_print_json(FILE *out, const pnm_eval_report *r, uint32_t max_confusions)
 {
     fprintf(out, "{\n  \"task\": \"%s\",\n  \"examples\": %" PRIu64 ",\n",
@@ -487,7 +474,7 @@ void pnm_eval_report_print_json(FILE *out, const pnm_eval_report *r, uint32_t ma
         for (uint32_t k = 0; k < r->n_classes; k++) {
             const pnm_eval_class *c = &r->classes[k];
             fputs(k ? ",\n    {\"label\": " : "\n    {\"label\": ", out);
-            put_json_string(out, c->label);
+            pnm_json_put_string(out, c->label, strlen(c->label));
             fprintf(out, ", \"precision\": %.10g, \"recall\": %.10g, \"f1\": %.10g,"
                     " \"support\": %" PRIu64 ", \"predicted\": %" PRIu64 "}",
                     c->precision, c->recall, c->f1, c->support, c->predicted);
@@ -496,9 +483,9 @@ void pnm_eval_report_print_json(FILE *out, const pnm_eval_report *r, uint32_t ma
         uint32_t shown = r->n_confusions < max_confusions ? r->n_confusions : max_confusions;
         for (uint32_t k = 0; k < shown; k++) {
             fputs(k ? ",\n    {\"gold\": " : "\n    {\"gold\": ", out);
-            put_json_string(out, r->confusions[k].gold);
+            pnm_json_put_string(out, r->confusions[k].gold, strlen(r->confusions[k].gold));
             fputs(", \"predicted\": ", out);
-            put_json_string(out, r->confusions[k].predicted);
+            pnm_json_put_string(out, r->confusions[k].predicted, strlen(r->confusions[k].predicted));
             fprintf(out, ", \"count\": %" PRIu64 "}", r->confusions[k].count);
         }
         fputs(shown ? "\n  ]" : "]", out);

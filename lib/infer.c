@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dump.h"
+
 static pnm_example example_of(const pnm_features *f)
 {
     return (pnm_example){f->n_words, f->buckets, -1, NULL};
@@ -113,20 +115,6 @@ static uint32_t top(const float *p, uint32_t n, uint32_t k, uint32_t *ids)
     return k;
 }
 
-static void put_json_string(FILE *out, const char *s)
-{
-    putc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", *s);
-        else
-            putc(*s, out);
-    }
-    putc('"', out);
-}
-
 /* The tag of word t and its probability. */
 static uint32_t word_tag(const pnm_model *m, const pnm_prediction *p, uint32_t t, float *prob)
 {
@@ -146,13 +134,13 @@ static void print_json(FILE *out, const pnm_model *m, const pnm_prediction *p,
     fprintf(out, "{\"line\":%" PRIu64, p->line);
     if (p->label_probs) {
         fputs(",\"label\":", out);
-        put_json_string(out, m->labels[ids[0]]);
+        pnm_json_put_string(out, m->labels[ids[0]], strlen(m->labels[ids[0]]));
         fprintf(out, ",\"prob\":%.6g", p->label_probs[ids[0]]);
         if (k > 1) {
             fputs(",\"top\":[", out);
             for (uint32_t j = 0; j < k; j++) {
                 fputs(j ? ",{\"label\":" : "{\"label\":", out);
-                put_json_string(out, m->labels[ids[j]]);
+                pnm_json_put_string(out, m->labels[ids[j]], strlen(m->labels[ids[j]]));
                 fprintf(out, ",\"prob\":%.6g}", p->label_probs[ids[j]]);
             }
             putc(']', out);
@@ -164,7 +152,8 @@ static void print_json(FILE *out, const pnm_model *m, const pnm_prediction *p,
             float prob;
             if (t)
                 putc(',', out);
-            put_json_string(out, m->tags[word_tag(m, p, t, &prob)]);
+            const char *tag = m->tags[word_tag(m, p, t, &prob)];
+            pnm_json_put_string(out, tag, strlen(tag));
         }
         fputs("],\"tag_probs\":[", out);
         for (uint32_t t = 0; t < p->n_words; t++) {
