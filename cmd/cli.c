@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cli_init(void)
+void cli_init(char **argv)
 {
     signal(SIGPIPE, SIG_DFL);
+    argv[0] = program_invocation_short_name;
 }
 
 static void vmessage(const char *fmt, va_list ap)
@@ -42,6 +43,12 @@ void cli_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vmessage(fmt, ap);
     va_end(ap);
+    fprintf(stderr, "Try '%s --help' for more information.\n", program_invocation_short_name);
+    exit(2);
+}
+
+void cli_try_help(void)
+{
     fprintf(stderr, "Try '%s --help' for more information.\n", program_invocation_short_name);
     exit(2);
 }

@@ -10,8 +10,9 @@
 #include "pnm.h"
 
 /* Restores the default SIGPIPE action, so `| head` ends a program quietly
- * even when its parent ignored the signal. */
-void cli_init(void);
+ * even when its parent ignored the signal; and names the program by its
+ * short name in getopt's own messages. */
+void cli_init(char **argv);
 
 /* "PROGRAM: message" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -19,6 +20,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* For a bad option: the message and a pointer to --help, exit 2. */
 noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* After getopt has said what was wrong with an option: the pointer to
+ * --help, exit 2. */
+noreturn void cli_try_help(void);
 
 noreturn void cli_version(void);
 

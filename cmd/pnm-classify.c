@@ -74,7 +74,7 @@ static int classify(model_input *in, FILE *out, const pnm_print_options *po, pnm
 
 int main(int argc, char **argv)
 {
-    cli_init();
+    cli_init(argv);
     const char *model = NULL, *output = NULL, *input = "-";
     pnm_print_options po = {PNM_FORMAT_TEXT, false, 1};
     int opt;
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'h': fputs(usage, stdout); exit(0);
         case 'V': cli_version();
-        default: cli_usage_error("unknown or incomplete option");
+        default: cli_try_help();
         }
     }
     if (!model)

@@ -55,7 +55,7 @@ static int read_lines(pnm_tsv *t, const char *path, const char *name, pnm_error 
 
 int main(int argc, char **argv)
 {
-    cli_init();
+    cli_init(argv);
     pnm_eval_options eo = {PNM_PRED_TEXT, false, PNM_TASK_CLASSIFY};
     const char *output = NULL, *pred_path = "-";
     bool json = false;
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'h': fputs(usage, stdout); exit(0);
         case 'V': cli_version();
-        default: cli_usage_error("unknown or incomplete option");
+        default: cli_try_help();
         }
     }
     if (optind == argc)

@@ -62,7 +62,7 @@ static int mix(model_input *in, pnm_output *out, int zstd, pnm_error *err)
 
 int main(int argc, char **argv)
 {
-    cli_init();
+    cli_init(argv);
     const char *model = NULL, *output = NULL, *input = "-";
     int zstd = 0, opt;
     while ((opt = getopt_long(argc, argv, "m:z::o:hV", options, NULL)) != -1) {
@@ -72,7 +72,7 @@ int main(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'h': fputs(usage, stdout); exit(0);
         case 'V': cli_version();
-        default: cli_usage_error("unknown or incomplete option");
+        default: cli_try_help();
         }
     }
     if (!model)

@@ -77,7 +77,7 @@ static config parse(int argc, char **argv)
         case 'o': c.output = optarg; break;
         case 'h': fputs(usage, stdout); exit(0);
         case 'V': cli_version();
-        default: cli_usage_error("unknown or incomplete option");
+        default: cli_try_help();
         }
     }
     if (argc - optind > 1)
@@ -151,7 +151,7 @@ static int project(config *c, pnm_reader *in, pnm_output *out, pnm_error *err)
 
 int main(int argc, char **argv)
 {
-    cli_init();
+    cli_init(argv);
     config c = parse(argc, argv);
     pnm_error err;
     FILE *f = cli_open_input(c.input, &err);

@@ -97,7 +97,7 @@ static config parse(int argc, char **argv)
         case OPT_SEED: c.train_opt.seed = (uint32_t)cli_uint("--seed", optarg, 0, UINT32_MAX); break;
         case 'h': fputs(usage, stdout); exit(0);
         case 'V': cli_version();
-        default: cli_usage_error("unknown or incomplete option");
+        default: cli_try_help();
         }
     }
     if (c.train && (c.vocab || c.pieces || c.max_words_given || c.zstd))
@@ -238,7 +238,7 @@ static int tokenize(const config *c, pnm_error *err)
 
 int main(int argc, char **argv)
 {
-    cli_init();
+    cli_init(argv);
     config c = parse(argc, argv);
     pnm_error err;
     if ((c.train ? train_vocab(&c, &err) : tokenize(&c, &err)) != 0)

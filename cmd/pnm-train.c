@@ -161,7 +161,7 @@ static config parse(int argc, char **argv)
         case 'q': c.quiet = true; break;
         case 'h': fputs(usage, stdout); exit(0);
         case 'V': cli_version();
-        default: cli_usage_error("unknown or incomplete option");
+        default: cli_try_help();
         }
     }
     if (pnm_config_preset(m, c.preset))
@@ -231,7 +231,7 @@ static void on_progress(void *ctx, const pnm_progress *p)
 
 int main(int argc, char **argv)
 {
-    cli_init();
+    cli_init(argv);
     config c = parse(argc, argv);
     pnm_error err;
     FILE *train = cli_open_input(c.fit.train_name, &err), *dev = NULL;

@@ -15,6 +15,10 @@
 #define PNM_MAX_FEATURES     65536u      /* Bloom filter size m (bucket fits in 16 bits) */
 #define PNM_MAX_HASHES       1024u       /* MinHash functions n */
 #define PNM_MAX_WINDOW       32u         /* context window w */
+#define PNM_MAX_LAYERS       16u         /* mixer blocks L */
+#define PNM_MAX_DIM          4096u       /* b, h_t, h_c */
+#define PNM_MAX_SEQ_LEN      4096u       /* words per example s */
+#define PNM_MAX_CLASSES      65536u      /* labels, tags */
 #define PNM_MAX_FINGERPRINTS (1u << 26)  /* vocabulary size x n of a projector (256 MiB) */
 
 #endif

@@ -15,16 +15,13 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "limits.h"
 #include "project.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define PNM_MAX_LAYERS 16
-#define PNM_MAX_DIM 4096      /* b, h_t, h_c */
-#define PNM_MAX_SEQ_LEN 4096  /* s */
-#define PNM_MAX_CLASSES 65536 /* labels, tags */
 
 typedef struct pnm_config {
     pnm_projection projection; /* m, n, w, seed */

@@ -10,7 +10,6 @@
 #include "bytes.h"
 #include "hash.h"
 #include "limits.h"
-#include "model.h"
 #include "utf8.h"
 
 #define FRAME_BYTES 8        /* u32 payload length + u32 checksum */
