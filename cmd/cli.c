@@ -77,6 +77,26 @@ int cli_zstd_level(const char *arg)
     return arg ? (int)cli_uint("--zstd", arg, 1, 19) : 3;
 }
 
+const char *cli_single_input(int argc, char **argv, int optind)
+{
+    if (argc - optind > 1)
+        cli_usage_error("one input stream at most (got %d)", argc - optind);
+    return optind < argc ? argv[optind] : "-";
+}
+
+int cli_write_output(const char *path, int (*write)(void *ctx, FILE *out, pnm_error *err),
+                     void *ctx, pnm_error *err)
+{
+    pnm_output out;
+    if (pnm_output_open(&out, path, err))
+        return -1;
+    if (write(ctx, out.f, err)) {
+        pnm_output_abort(&out);
+        return -1;
+    }
+    return pnm_output_commit(&out, err);
+}
+
 FILE *cli_open_input(const char *path, pnm_error *err)
 {
     if (strcmp(path, "-") == 0)

@@ -31,6 +31,16 @@ uint64_t cli_uint(const char *option, const char *arg, uint64_t min, uint64_t ma
 /* -z/--zstd[=LEVEL]: 3 without a level. */
 int cli_zstd_level(const char *arg);
 
+/* The one input stream a program takes: argv[optind], or "-" when there is
+ * none; more than one is a usage error. */
+const char *cli_single_input(int argc, char **argv, int optind);
+
+/* Opens the output (pnm_output_open: NULL or "-" is stdout, a file is
+ * written beside and renamed into place), calls write, then commits the
+ * output, or discards it when write failed. */
+int cli_write_output(const char *path, int (*write)(void *ctx, FILE *out, pnm_error *err),
+                     void *ctx, pnm_error *err);
+
 /* Opens path for reading ("-" is stdin); NULL and err set on failure. */
 FILE *cli_open_input(const char *path, pnm_error *err);
 void cli_close_input(FILE *f);

@@ -40,8 +40,16 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int classify(model_input *in, FILE *out, const pnm_print_options *po, pnm_error *err)
+typedef struct classify_job {
+    model_input in;
+    pnm_print_options print;
+} classify_job;
+
+static int classify(void *ctx, FILE *out, pnm_error *err)
 {
+    classify_job *job = ctx;
+    model_input *in = &job->in;
+    const pnm_print_options *po = &job->print;
     bool hidden_input = pnm_reader_header(in->reader)->kind == PNM_KIND_HIDDEN;
     pnm_runner runner;
     if (pnm_runner_init(&runner, in->model, err))
@@ -75,21 +83,22 @@ static int classify(model_input *in, FILE *out, const pnm_print_options *po, pnm
 int main(int argc, char **argv)
 {
     cli_init(argv);
-    const char *model = NULL, *output = NULL, *input = "-";
-    pnm_print_options po = {PNM_FORMAT_TEXT, false, 1};
+    const char *model = NULL, *output = NULL;
+    classify_job job = {.print = {PNM_FORMAT_TEXT, false, 1}};
+    pnm_print_options *po = &job.print;
     int opt;
     while ((opt = getopt_long(argc, argv, "m:pk:F:o:hV", options, NULL)) != -1) {
         switch (opt) {
         case 'm': model = optarg; break;
-        case 'p': po.probs = true; break;
-        case 'k': po.top_k = (uint32_t)cli_uint("--top-k", optarg, 1, 64); break;
+        case 'p': po->probs = true; break;
+        case 'k': po->top_k = (uint32_t)cli_uint("--top-k", optarg, 1, 64); break;
         case 'F':
             if (strcmp(optarg, "text") == 0)
-                po.format = PNM_FORMAT_TEXT;
+                po->format = PNM_FORMAT_TEXT;
             else if (strcmp(optarg, "tsv") == 0)
-                po.format = PNM_FORMAT_TSV;
+                po->format = PNM_FORMAT_TSV;
             else if (strcmp(optarg, "json") == 0)
-                po.format = PNM_FORMAT_JSON;
+                po->format = PNM_FORMAT_JSON;
             else
                 cli_usage_error("--format: '%s' is not text, tsv or json", optarg);
             break;
@@ -101,20 +110,10 @@ int main(int argc, char **argv)
     }
     if (!model)
         cli_usage_error("no model: give -m FILE");
-    if (argc - optind > 1)
-        cli_usage_error("one input stream at most (got %d)", argc - optind);
-    if (optind < argc)
-        input = argv[optind];
-    model_input in;
-    model_input_open(&in, model, input, true);
+    model_input_open(&job.in, model, cli_single_input(argc, argv, optind), true);
     pnm_error err;
-    pnm_output out;
-    int rc = pnm_output_open(&out, output, &err);
-    if (rc == 0 && (rc = classify(&in, out.f, &po, &err)) == 0)
-        rc = pnm_output_commit(&out, &err);
-    else if (out.f)
-        pnm_output_abort(&out);
-    model_input_close(&in);
+    int rc = cli_write_output(output, classify, &job, &err);
+    model_input_close(&job.in);
     if (rc)
         cli_die("%s", err.msg);
     return 0;

@@ -40,7 +40,7 @@ typedef struct config {
 
 static config parse(int argc, char **argv)
 {
-    config c = {.format = PNM_DUMP_TEXT, .input = "-"};
+    config c = {.format = PNM_DUMP_TEXT};
     int opt;
     while ((opt = getopt_long(argc, argv, "jiHhV", options, NULL)) != -1) {
         switch (opt) {
@@ -52,10 +52,7 @@ static config parse(int argc, char **argv)
         default: cli_try_help();
         }
     }
-    if (argc - optind > 1)
-        cli_usage_error("one input stream at most (got %d)", argc - optind);
-    if (optind < argc)
-        c.input = argv[optind];
+    c.input = cli_single_input(argc, argv, optind);
     return c;
 }
 

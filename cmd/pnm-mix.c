@@ -30,12 +30,19 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int mix(model_input *in, pnm_output *out, int zstd, pnm_error *err)
+typedef struct mix_job {
+    model_input in;
+    int zstd;
+} mix_job;
+
+static int mix(void *ctx, FILE *out, pnm_error *err)
 {
+    mix_job *job = ctx;
+    model_input *in = &job->in;
     pnm_header h;
     if (pnm_model_hidden_header(in->model, &h, err))
         return -1;
-    pnm_writer *w = pnm_writer_open(out->f, &h, zstd, err);
+    pnm_writer *w = pnm_writer_open(out, &h, job->zstd, err);
     pnm_header_free(&h);
     pnm_runner runner;
     int ready = pnm_runner_init(&runner, in->model, err);
@@ -63,12 +70,13 @@ static int mix(model_input *in, pnm_output *out, int zstd, pnm_error *err)
 int main(int argc, char **argv)
 {
     cli_init(argv);
-    const char *model = NULL, *output = NULL, *input = "-";
-    int zstd = 0, opt;
+    const char *model = NULL, *output = NULL;
+    mix_job job = {.zstd = 0};
+    int opt;
     while ((opt = getopt_long(argc, argv, "m:z::o:hV", options, NULL)) != -1) {
         switch (opt) {
         case 'm': model = optarg; break;
-        case 'z': zstd = cli_zstd_level(optarg); break;
+        case 'z': job.zstd = cli_zstd_level(optarg); break;
         case 'o': output = optarg; break;
         case 'h': fputs(usage, stdout); exit(0);
         case 'V': cli_version();
@@ -77,20 +85,10 @@ int main(int argc, char **argv)
     }
     if (!model)
         cli_usage_error("no model: give -m FILE");
-    if (argc - optind > 1)
-        cli_usage_error("one input stream at most (got %d)", argc - optind);
-    if (optind < argc)
-        input = argv[optind];
-    model_input in;
-    model_input_open(&in, model, input, false);
+    model_input_open(&job.in, model, cli_single_input(argc, argv, optind), false);
     pnm_error err;
-    pnm_output out;
-    int rc = pnm_output_open(&out, output, &err);
-    if (rc == 0 && (rc = mix(&in, &out, zstd, &err)) == 0)
-        rc = pnm_output_commit(&out, &err);
-    else if (out.f)
-        pnm_output_abort(&out);
-    model_input_close(&in);
+    int rc = cli_write_output(output, mix, &job, &err);
+    model_input_close(&job.in);
     if (rc)
         cli_die("%s", err.msg);
     return 0;

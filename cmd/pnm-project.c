@@ -52,7 +52,7 @@ typedef struct config {
 
 static config parse(int argc, char **argv)
 {
-    config c = {.projection = PNM_PROJECTION_DEFAULT, .input = "-"};
+    config c = {.projection = PNM_PROJECTION_DEFAULT};
     int opt;
     while ((opt = getopt_long(argc, argv, "f:n:w:m:z::o:hV", options, NULL)) != -1) {
         switch (opt) {
@@ -80,10 +80,7 @@ static config parse(int argc, char **argv)
         default: cli_try_help();
         }
     }
-    if (argc - optind > 1)
-        cli_usage_error("one input stream at most (got %d)", argc - optind);
-    if (optind < argc)
-        c.input = argv[optind];
+    c.input = cli_single_input(argc, argv, optind);
     return c;
 }
 
@@ -115,8 +112,16 @@ static int check_vocab(config *c, const pnm_header *got, pnm_error *err)
     return rc;
 }
 
-static int project(config *c, pnm_reader *in, pnm_output *out, pnm_error *err)
+typedef struct project_job {
+    config *c;
+    pnm_reader *in;
+} project_job;
+
+static int project(void *ctx, FILE *out, pnm_error *err)
 {
+    project_job *job = ctx;
+    config *c = job->c;
+    pnm_reader *in = job->in;
     const pnm_header *th = pnm_reader_header(in);
     if (th->kind != PNM_KIND_TOKENS)
         return pnm_error_set(err, "%s: expected a tokens stream, got a %s stream",
@@ -128,7 +133,7 @@ static int project(config *c, pnm_reader *in, pnm_output *out, pnm_error *err)
         return -1;
     pnm_header fh;
     pnm_projector_header(pr, &fh);
-    pnm_writer *w = pnm_writer_open(out->f, &fh, c->zstd, err);
+    pnm_writer *w = pnm_writer_open(out, &fh, c->zstd, err);
     pnm_tokens tokens = {0};
     pnm_features features = {0};
     pnm_buf record = {0};
@@ -160,12 +165,8 @@ int main(int argc, char **argv)
     pnm_reader *in = pnm_reader_open(f, strcmp(c.input, "-") ? c.input : "standard input", &err);
     if (!in)
         cli_die("%s", err.msg);
-    pnm_output out;
-    int rc = pnm_output_open(&out, c.output, &err);
-    if (rc == 0 && (rc = project(&c, in, &out, &err)) == 0)
-        rc = pnm_output_commit(&out, &err);
-    else if (out.f)
-        pnm_output_abort(&out);
+    project_job job = {&c, in};
+    int rc = cli_write_output(c.output, project, &job, &err);
     pnm_reader_free(in);
     cli_close_input(f);
     if (rc != 0)
