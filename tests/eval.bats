@@ -8,8 +8,8 @@ bats_require_minimum_version 1.5.0
 load helper
 
 setup_file() {
-    if [[ ! -x "$BATS_TEST_DIRNAME/../bin/pnm-eval" ]]; then
-        echo "bin/pnm-eval not found: run make first" >&2
+    if [[ ! -x "$PNM_BIN/pnm-eval" ]]; then
+        echo "$PNM_BIN/pnm-eval not found: run make first" >&2
         return 1
     fi
     local d=$BATS_FILE_TMPDIR

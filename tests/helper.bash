@@ -7,7 +7,11 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 
-PATH="$BATS_TEST_DIRNAME/../bin:$PATH"
+# The programs under test: $PNM_BIN (scripts/check sets it; make check-sanitize
+# points it at build/sanitize/bin), else the repository's bin/.
+PNM_BIN="${PNM_BIN:-$BATS_TEST_DIRNAME/../bin}"
+export PNM_BIN
+PATH="$PNM_BIN:$PATH"
 export PATH
 DATA="$BATS_TEST_DIRNAME/../../shared/data"
 export DATA
@@ -27,8 +31,8 @@ need_data() {
 need_programs() {
     local p
     for p in pnm-tokenize pnm-project pnm-dump; do
-        if [[ ! -x "$BATS_TEST_DIRNAME/../bin/$p" ]]; then
-            echo "bin/$p not found: run make first" >&2
+        if [[ ! -x "$PNM_BIN/$p" ]]; then
+            echo "$PNM_BIN/$p not found: run make first" >&2
             return 1
         fi
     done
@@ -134,8 +138,8 @@ need_model_programs() {
     local p
     need_programs || return 1
     for p in pnm-train pnm-mix pnm-classify; do
-        if [[ ! -x "$BATS_TEST_DIRNAME/../bin/$p" ]]; then
-            echo "bin/$p not found: run make first" >&2
+        if [[ ! -x "$PNM_BIN/$p" ]]; then
+            echo "$PNM_BIN/$p not found: run make first" >&2
             return 1
         fi
     done
