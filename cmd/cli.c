@@ -77,11 +77,11 @@ int cli_zstd_level(const char *arg)
     return arg ? (int)cli_uint("--zstd", arg, 1, 19) : 3;
 }
 
-const char *cli_single_input(int argc, char **argv, int optind)
+const char *cli_single_input(int argc, char **argv, int first)
 {
-    if (argc - optind > 1)
-        cli_usage_error("one input stream at most (got %d)", argc - optind);
-    return optind < argc ? argv[optind] : "-";
+    if (argc - first > 1)
+        cli_usage_error("one input stream at most (got %d)", argc - first);
+    return first < argc ? argv[first] : "-";
 }
 
 int cli_write_output(const char *path, int (*write)(void *ctx, FILE *out, pnm_error *err),

@@ -31,9 +31,9 @@ uint64_t cli_uint(const char *option, const char *arg, uint64_t min, uint64_t ma
 /* -z/--zstd[=LEVEL]: 3 without a level. */
 int cli_zstd_level(const char *arg);
 
-/* The one input stream a program takes: argv[optind], or "-" when there is
- * none; more than one is a usage error. */
-const char *cli_single_input(int argc, char **argv, int optind);
+/* The one input stream a program takes: argv[first] (getopt's optind), or
+ * "-" when there is none; more than one is a usage error. */
+const char *cli_single_input(int argc, char **argv, int first);
 
 /* Opens the output (pnm_output_open: NULL or "-" is stdout, a file is
  * written beside and renamed into place), calls write, then commits the
