@@ -86,15 +86,13 @@ int pnm_features_decode(const pnm_header *h, const uint8_t *p, uint32_t len,
     return 0;
 }
 
-int pnm_features_read(pnm_reader *r, pnm_features *f, pnm_error *err)
+static int decode_features(const pnm_header *h, const uint8_t *p, uint32_t len, void *out,
+                         pnm_error *err)
 {
-    const uint8_t *p;
-    uint32_t len;
-    int rc = pnm_reader_next(r, &p, &len, err);
-    if (rc <= 0)
-        return rc;
-    if (pnm_features_decode(pnm_reader_header(r), p, len, f, err))
-        return pnm_error_prefix(err, "%s: corrupt stream: record at byte offset %" PRIu64,
-                                pnm_reader_name(r), pnm_reader_record_offset(r));
-    return 1;
+    return pnm_features_decode(h, p, len, out, err);
+}
+
+int pnm_features_read(pnm_reader *r, pnm_features *out, pnm_error *err)
+{
+    return pnm_reader_next_decoded(r, decode_features, out, err);
 }

@@ -626,6 +626,19 @@ int pnm_reader_next(pnm_reader *r, const uint8_t **payload, uint32_t *len, pnm_e
     return 1;
 }
 
+int pnm_reader_next_decoded(pnm_reader *r, pnm_decode_fn decode, void *out, pnm_error *err)
+{
+    const uint8_t *p = NULL;
+    uint32_t len = 0;
+    int rc = pnm_reader_next(r, &p, &len, err);
+    if (rc <= 0)
+        return rc;
+    if (decode(&r->header, p, len, out, err))
+        return pnm_error_prefix(err, "%s: corrupt stream: record at byte offset %" PRIu64,
+                                r->name, r->record_offset);
+    return 1;
+}
+
 void pnm_reader_free(pnm_reader *r)
 {
     if (!r)

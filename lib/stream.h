@@ -99,6 +99,13 @@ bool pnm_reader_compressed(const pnm_reader *r);
  * 0 at a correct end of stream, -1 on error. */
 int pnm_reader_next(pnm_reader *r, const uint8_t **payload, uint32_t *len,
                     pnm_error *err);
+/* Decodes a record payload of the stream whose header is h into out. */
+typedef int (*pnm_decode_fn)(const pnm_header *h, const uint8_t *p, uint32_t len, void *out,
+                             pnm_error *err);
+/* Next record, decoded into out: 1, 0 at a correct end of stream, -1 on
+ * error; a decoding error is prefixed with the stream's name and the
+ * record's byte offset. */
+int pnm_reader_next_decoded(pnm_reader *r, pnm_decode_fn decode, void *out, pnm_error *err);
 /* Byte offset (in the uncompressed stream) of the record last returned. */
 uint64_t pnm_reader_record_offset(const pnm_reader *r);
 /* The name given to pnm_reader_open, for messages. */

@@ -152,17 +152,15 @@ int pnm_tokens_decode(const pnm_header *h, const uint8_t *p, uint32_t len, pnm_t
     return 0;
 }
 
-int pnm_tokens_read(pnm_reader *r, pnm_tokens *t, pnm_error *err)
+static int decode_tokens(const pnm_header *h, const uint8_t *p, uint32_t len, void *out,
+                         pnm_error *err)
 {
-    const uint8_t *p;
-    uint32_t len;
-    int rc = pnm_reader_next(r, &p, &len, err);
-    if (rc <= 0)
-        return rc;
-    if (pnm_tokens_decode(pnm_reader_header(r), p, len, t, err))
-        return pnm_error_prefix(err, "%s: corrupt stream: record at byte offset %" PRIu64,
-                                pnm_reader_name(r), pnm_reader_record_offset(r));
-    return 1;
+    return pnm_tokens_decode(h, p, len, out, err);
+}
+
+int pnm_tokens_read(pnm_reader *r, pnm_tokens *out, pnm_error *err)
+{
+    return pnm_reader_next_decoded(r, decode_tokens, out, err);
 }
 
 bool pnm_next_word(const char *s, size_t len, size_t *pos, const char **word,
