@@ -19,6 +19,8 @@ int pnm_bio_init(pnm_bio *b, const char *const *tags, uint32_t n_tags, pnm_error
         const char *t = tags[k];
         bool bio = (t[0] == 'B' || t[0] == 'I') && t[1] == '-' && t[2] != '\0';
         b->kind[k] = bio ? t[0] : 'O';
+        if (strcmp(t, "O") == 0 && b->outside == 0)
+            b->outside = k;
         int64_t id = bio ? pnm_labelset_intern(&types, t + 2, strlen(t + 2)) : 0;
         if (id < 0)
             rc = pnm_error_set(err, "out of memory");

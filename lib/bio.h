@@ -18,6 +18,8 @@ typedef struct pnm_bio {
     uint32_t n_tags;
     char *kind;      /* 'B', 'I' or 'O' per tag; names of other shapes count as 'O' */
     uint32_t *type;  /* B-X and I-X share a type id */
+    uint32_t outside; /* the tag named "O" (0 when there is none): what a word
+                         the network did not see (past s) is tagged */
 } pnm_bio;
 
 int pnm_bio_init(pnm_bio *b, const char *const *tags, uint32_t n_tags, pnm_error *err);

@@ -98,7 +98,7 @@ pnm_model *pnm_fit(const pnm_fit_options *o, pnm_fit_ready_fn ready,
     if (o->dev) {
         pnm_predictions pred;
         if (pnm_predict(&c, model->params, &dev, o->train_options.threads,
-                        (const char *const *)tags.names, tags.count, &pred, err) ||
+                        (const char *const *)tags.names, &pred, err) ||
             pnm_score(&c, &dev, &pred, (const char *const *)tags.names, tags.count, &info->dev,
                       err)) {
             pnm_model_free(model);

@@ -44,6 +44,7 @@ static void prediction_of(pnm_runner *r, uint64_t line, uint32_t n_words, pnm_pr
     out->label_probs = m->config.n_labels ? pnm_label_probs(r->ws, 0) : NULL;
     out->tag_probs = m->config.n_tags ? pnm_tag_probs(r->ws, 0, &out->rows) : NULL;
     out->tags = NULL;
+    out->outside = r->bio.outside;
     if (!out->tag_probs) {
         pnm_output_rows(r->ws, 0, &out->rows);
         return;
@@ -89,14 +90,6 @@ int pnm_infer_hidden(pnm_runner *r, const pnm_hidden *h, pnm_prediction *out,
     return 0;
 }
 
-uint32_t pnm_model_fallback_tag(const pnm_model *m)
-{
-    for (uint32_t k = 0; k < m->config.n_tags; k++)
-        if (strcmp(m->tags[k], "O") == 0)
-            return k;
-    return 0;
-}
-
 /* The k best of n probabilities, best first (ties: lower id first). */
 static uint32_t top(const float *p, uint32_t n, uint32_t k, uint32_t *ids)
 {
@@ -121,11 +114,24 @@ static uint32_t word_tag(const pnm_model *m, const pnm_prediction *p, uint32_t t
     uint32_t nt = m->config.n_tags;
     if (t >= p->rows) {
         *prob = 0;
-        return pnm_model_fallback_tag(m);
+        return p->outside;
     }
     uint32_t k = p->tags[t];
     *prob = p->tag_probs[(size_t)t * nt + k];
     return k;
+}
+
+/* Each word's tag probability, fmt for each and sep between them. */
+static void put_tag_probs(FILE *out, const pnm_model *m, const pnm_prediction *p,
+                          const char *fmt, char sep)
+{
+    for (uint32_t t = 0; t < p->n_words; t++) {
+        float prob;
+        word_tag(m, p, t, &prob);
+        if (t)
+            putc(sep, out);
+        fprintf(out, fmt, prob);
+    }
 }
 
 static void print_json(FILE *out, const pnm_model *m, const pnm_prediction *p,
@@ -156,11 +162,7 @@ static void print_json(FILE *out, const pnm_model *m, const pnm_prediction *p,
             pnm_json_put_string(out, tag, strlen(tag));
         }
         fputs("],\"tag_probs\":[", out);
-        for (uint32_t t = 0; t < p->n_words; t++) {
-            float prob;
-            word_tag(m, p, t, &prob);
-            fprintf(out, t ? ",%.6g" : "%.6g", prob);
-        }
+        put_tag_probs(out, m, p, "%.6g", ',');
         putc(']', out);
     }
     fputs("}\n", out);
@@ -195,11 +197,7 @@ void pnm_prediction_print(FILE *out, const pnm_model *m, const pnm_prediction *p
         }
         if (tsv && o->probs) {
             putc('\t', out);
-            for (uint32_t t = 0; t < p->n_words; t++) {
-                float prob;
-                word_tag(m, p, t, &prob);
-                fprintf(out, t ? " %.4f" : "%.4f", prob);
-            }
+            put_tag_probs(out, m, p, "%.4f", ' ');
         }
     }
     putc('\n', out);

@@ -38,6 +38,7 @@ typedef struct pnm_prediction {
     const float *label_probs; /* n_labels, or NULL without a classification head */
     const float *tag_probs;   /* rows x n_tags, or NULL without a tagging head */
     const uint32_t *tags;     /* rows tags, BIO-constrained (bio.h), or NULL */
+    uint32_t outside;         /* the tag of words past the rows (bio.h) */
 } pnm_prediction;
 
 /* The mixer's output O for a feature record, as a hidden record. */
@@ -48,10 +49,6 @@ int pnm_infer_features(pnm_runner *r, const pnm_features *f, pnm_prediction *out
 /* The heads on a hidden record made by this model's mixer. */
 int pnm_infer_hidden(pnm_runner *r, const pnm_hidden *h, pnm_prediction *out,
                      pnm_error *err);
-
-/* The tag of a word the network did not see (past s): "O" when the model
- * has it, else tag 0. */
-uint32_t pnm_model_fallback_tag(const pnm_model *m);
 
 typedef enum { PNM_FORMAT_TEXT, PNM_FORMAT_TSV, PNM_FORMAT_JSON } pnm_format;
 

@@ -48,7 +48,6 @@ typedef struct predict_job {
     const pnm_dataset *d;
     pnm_predictions *out;
     size_t from, to;
-    int32_t tag_o;
     const pnm_bio *bio;
     int rc;
     pnm_error err;
@@ -93,7 +92,7 @@ static void *predict_range(void *arg)
             int32_t *tags = j->out->tags + j->out->tag_at[at + i];
             pnm_bio_decode(j->bio, probs, rows, decoded, scratch);
             for (uint32_t t = 0; t < e->n_words; t++)
-                tags[t] = t < rows ? (int32_t)decoded[t] : j->tag_o;
+                tags[t] = (int32_t)(t < rows ? decoded[t] : j->bio->outside);
         }
     }
     pnm_workspace_free(ws);
@@ -111,8 +110,8 @@ void pnm_predictions_free(pnm_predictions *p)
 }
 
 int pnm_predict(const pnm_config *c, const float *params, const pnm_dataset *d,
-                uint32_t threads, const char *const *tag_names, uint32_t n_tag_names,
-                pnm_predictions *out, pnm_error *err)
+                uint32_t threads, const char *const *tag_names, pnm_predictions *out,
+                pnm_error *err)
 {
     memset(out, 0, sizeof *out);
     size_t n = d->count ? d->count : 1, words = 0;
@@ -125,10 +124,6 @@ int pnm_predict(const pnm_config *c, const float *params, const pnm_dataset *d,
         pnm_predictions_free(out);
         return pnm_error_set(err, "out of memory");
     }
-    int32_t tag_o = 0;
-    for (uint32_t k = 0; k < n_tag_names && k < c->n_tags; k++)
-        if (strcmp(tag_names[k], "O") == 0)
-            tag_o = (int32_t)k;
     pnm_bio bio;
     if (pnm_bio_init(&bio, tag_names, c->n_tags, err)) {
         pnm_predictions_free(out);
@@ -139,7 +134,7 @@ int pnm_predict(const pnm_config *c, const float *params, const pnm_dataset *d,
     void *ctx[MAX_THREADS];
     for (uint32_t t = 0; t < threads; t++) {
         jobs[t] = (predict_job){c, {0}, d, out, d->count * t / threads,
-                                d->count * (t + 1) / threads, tag_o, &bio, 0, {{0}}};
+                                d->count * (t + 1) / threads, &bio, 0, {{0}}};
         pnm_params_bind(&jobs[t].p, c, (float *)params);
         ctx[t] = &jobs[t];
     }
@@ -369,7 +364,7 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
                            now() - start, true, dev != NULL, false, {0}};
         if (dev) {
             pnm_predictions pred;
-            if (pnm_predict(c, kept, dev, threads, tag_names, n_tag_names, &pred, err) ||
+            if (pnm_predict(c, kept, dev, threads, tag_names, &pred, err) ||
                 pnm_score(c, dev, &pred, tag_names, n_tag_names, &pr.dev, err)) {
                 rc = -1;
                 pnm_predictions_free(&pred);

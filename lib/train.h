@@ -78,9 +78,9 @@ typedef struct pnm_predictions {
     size_t *tag_at;
 } pnm_predictions;
 
+/* tag_names: the model's c->n_tags tag names (for BIO decoding, bio.h). */
 int pnm_predict(const pnm_config *c, const float *params, const pnm_dataset *d,
-                uint32_t threads, const char *const *tag_names, uint32_t n_tag_names,
-                pnm_predictions *out,
+                uint32_t threads, const char *const *tag_names, pnm_predictions *out,
                 pnm_error *err);
 void pnm_predictions_free(pnm_predictions *p);
 
