@@ -88,4 +88,7 @@ clean:
 .PHONY: all deps check check-sanitize bench clean
 .SECONDARY:
 
+# Further targets (install, examples, fuzz, ...) live one concern per file.
+include $(wildcard mk/*.mk)
+
 -include $(wildcard $(BUILD)/*/*.d)
