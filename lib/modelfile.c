@@ -225,7 +225,7 @@ static uint8_t *put_names(uint8_t *p, char *const *names, uint32_t n)
 }
 
 /* The uncompressed body, laid out as pnm-model(5) says. */
-static int model_encode(const pnm_model *m, pnm_buf *out, pnm_error *err)
+int pnm_model_encode(const pnm_model *m, pnm_buf *out, pnm_error *err)
 {
     const pnm_config *c = &m->config;
     size_t count = pnm_params_count(c);
@@ -307,11 +307,11 @@ static int compress_body(const pnm_buf *body, pnm_buf *out, pnm_error *err)
     return 0;
 }
 
-int pnm_model_save(pnm_model *m, const char *path, pnm_error *err)
+int pnm_frame_save(const pnm_buf *body, const char *path, pnm_error *err)
 {
-    pnm_buf body = {0}, z = {0};
+    pnm_buf z = {0};
     int rc = -1;
-    if (model_encode(m, &body, err) || compress_body(&body, &z, err))
+    if (compress_body(body, &z, err))
         goto done;
     pnm_output o;
     if (pnm_output_open(&o, path, err))
@@ -321,45 +321,57 @@ int pnm_model_save(pnm_model *m, const char *path, pnm_error *err)
         pnm_output_abort(&o);
         goto done;
     }
-    if (pnm_output_commit(&o, err))
-        goto done;
-    m->id = pnm_hash64(body.data, body.len, 0);
-    rc = 0;
+    rc = pnm_output_commit(&o, err);
 done:
-    pnm_buf_free(&body);
     pnm_buf_free(&z);
+    return rc;
+}
+
+int pnm_model_save(pnm_model *m, const char *path, pnm_error *err)
+{
+    pnm_buf body = {0};
+    int rc = pnm_model_encode(m, &body, err) || pnm_frame_save(&body, path, err) ? -1 : 0;
+    if (rc == 0)
+        m->id = pnm_hash64(body.data, body.len, 0);
+    pnm_buf_free(&body);
     return rc;
 }
 
 /* ---- loading -------------------------------------------------------------- */
 
-__attribute__((format(printf, 2, 3)))
-static int corrupt(pnm_error *err, const char *fmt, ...)
+static const pnm_frame_kind model_kind = {MAGIC, PNM_MAX_MODEL_BYTES, "model"};
+
+/* "corrupt WHAT: message"; what is a pnm_frame_kind's. */
+__attribute__((format(printf, 3, 4)))
+static int corrupt_what(pnm_error *err, const char *what, const char *fmt, ...)
 {
     char msg[sizeof err->msg];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return pnm_error_set(err, "corrupt model: %s", msg);
+    return pnm_error_set(err, "corrupt %s: %s", what, msg);
 }
+#define corrupt(err, ...) corrupt_what(err, "model", __VA_ARGS__)
 
 /* Decompresses the one zstd frame that data must be, refusing more than
- * PNM_MAX_MODEL_BYTES: a frame that states its size is checked before the
+ * k->limit bytes: a frame that states its size is checked before the
  * allocation, one that does not is decompressed into a buffer that grows
  * up to the limit. */
-static int decompress(const uint8_t *data, size_t len, pnm_buf *body, pnm_error *err)
+static int decompress(const uint8_t *data, size_t len, const pnm_frame_kind *k, pnm_buf *body,
+                      pnm_error *err)
 {
+    const size_t limit = k->limit;
     unsigned long long known = ZSTD_getFrameContentSize(data, len);
     if (known == ZSTD_CONTENTSIZE_ERROR)
-        return corrupt(err, "truncated or invalid zstd frame header");
-    if (known != ZSTD_CONTENTSIZE_UNKNOWN && known > PNM_MAX_MODEL_BYTES)
-        return corrupt(err, "%llu bytes uncompressed, above the limit of %u", known,
-                       PNM_MAX_MODEL_BYTES);
+        return corrupt_what(err, k->what, "truncated or invalid zstd frame header");
+    if (known != ZSTD_CONTENTSIZE_UNKNOWN && known > limit)
+        return corrupt_what(err, k->what, "%llu bytes uncompressed, above the limit of %zu",
+                            known, limit);
     /* One byte more than a stated size: the buffer never fills, since zstd
      * itself refuses content longer than stated. */
     size_t cap = known != ZSTD_CONTENTSIZE_UNKNOWN ? (size_t)known + 1
-                 : len < PNM_MAX_MODEL_BYTES / 4 ? 4 * len : PNM_MAX_MODEL_BYTES;
+                 : len < limit / 4 ? 4 * len : limit;
     ZSTD_DCtx *zd = ZSTD_createDCtx();
     body->len = 0;
     if (!zd || !pnm_buf_reserve(body, cap)) {
@@ -372,33 +384,33 @@ static int decompress(const uint8_t *data, size_t len, pnm_buf *body, pnm_error 
     for (;;) {
         size_t left = ZSTD_decompressStream(zd, &out, &in);
         if (ZSTD_isError(left)) {
-            rc = corrupt(err, "zstd: %s", ZSTD_getErrorName(left));
+            rc = corrupt_what(err, k->what, "zstd: %s", ZSTD_getErrorName(left));
             break;
         }
         /* Something else compressed (a pnm stream, say): say so early. */
-        if (out.pos >= MAGIC_BYTES && memcmp(body->data, MAGIC, MAGIC_BYTES) != 0) {
-            rc = pnm_error_set(err, "not a pnm model");
+        if (out.pos >= MAGIC_BYTES && memcmp(body->data, k->magic, MAGIC_BYTES) != 0) {
+            rc = pnm_error_set(err, "not a pnm %s", k->what);
             break;
         }
         if (left == 0) {
             if (in.pos < in.size)
-                rc = corrupt(err, "%zu bytes after the zstd frame", in.size - in.pos);
+                rc = corrupt_what(err, k->what, "%zu bytes after the zstd frame",
+                                  in.size - in.pos);
             break;
         }
         if (out.pos < out.size) {
             if (in.pos == in.size) {
-                rc = corrupt(err, "truncated zstd data");
+                rc = corrupt_what(err, k->what, "truncated zstd data");
                 break;
             }
             continue;
         }
         /* Output full, frame not done: grow, up to one byte past the limit. */
-        if (out.size > PNM_MAX_MODEL_BYTES) {
-            rc = corrupt(err, "more than %u bytes uncompressed", PNM_MAX_MODEL_BYTES);
+        if (out.size > limit) {
+            rc = corrupt_what(err, k->what, "more than %zu bytes uncompressed", limit);
             break;
         }
-        size_t grow = out.size < (PNM_MAX_MODEL_BYTES + 1u) / 2 ? 2 * out.size + 1
-                                                                : PNM_MAX_MODEL_BYTES + 1u;
+        size_t grow = out.size < (limit + 1) / 2 ? 2 * out.size + 1 : limit + 1;
         body->len = out.pos;
         if (!pnm_buf_reserve(body, grow - out.pos)) {
             rc = pnm_error_set(err, "out of memory");
@@ -439,8 +451,9 @@ static int take_names(cursor *c, name_view *v, uint32_t n, const char *what, pnm
     return 0;
 }
 
-static pnm_model *parse_body(const uint8_t *b, size_t len, pnm_error *err)
+pnm_model *pnm_model_decode(const void *body, size_t len, pnm_error *err)
 {
+    const uint8_t *b = body;
     if (len < MAGIC_BYTES || memcmp(b, MAGIC, MAGIC_BYTES) != 0) {
         pnm_error_set(err, "not a pnm model");
         return NULL;
@@ -547,31 +560,34 @@ done:
     return m;
 }
 
+/* The body of data, which must be one zstd frame of kind k. */
+static int frame_open(const void *data, size_t len, const pnm_frame_kind *k, pnm_buf *body,
+                      pnm_error *err)
+{
+    if (len < sizeof zstd_magic || memcmp(data, zstd_magic, sizeof zstd_magic) != 0)
+        return pnm_error_set(err, "not a pnm %s", k->what);
+    return decompress(data, len, k, body, err);
+}
+
 pnm_model *pnm_model_load_bytes(const void *data, size_t len, pnm_error *err)
 {
-    if (len < sizeof zstd_magic || memcmp(data, zstd_magic, sizeof zstd_magic) != 0) {
-        pnm_error_set(err, "not a pnm model");
-        return NULL;
-    }
     pnm_buf body = {0};
     pnm_model *m = NULL;
-    if (decompress(data, len, &body, err) == 0)
-        m = parse_body(body.data, body.len, err);
+    if (frame_open(data, len, &model_kind, &body, err) == 0)
+        m = pnm_model_decode(body.data, body.len, err);
     pnm_buf_free(&body);
     return m;
 }
 
-pnm_model *pnm_model_load(const char *path, pnm_error *err)
+int pnm_frame_load(const char *path, const pnm_frame_kind *k, pnm_buf *body, pnm_error *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        pnm_error_set(err, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    /* Nothing larger can be a model: zstd's bound for the largest body. */
-    size_t limit = ZSTD_compressBound(PNM_MAX_MODEL_BYTES);
+    if (!f)
+        return pnm_error_set(err, "%s: %s", path, strerror(errno));
+    /* Nothing larger can be of this kind: zstd's bound for the largest body. */
+    size_t limit = ZSTD_compressBound(k->limit);
     pnm_buf data = {0};
-    pnm_model *m = NULL;
+    int rc = -1;
     for (;;) {
         if (!pnm_buf_reserve(&data, READ_CHUNK)) {
             pnm_error_set(err, "%s: out of memory", path);
@@ -581,9 +597,9 @@ pnm_model *pnm_model_load(const char *path, pnm_error *err)
         data.len += got;
         if (data.len >= sizeof zstd_magic &&
             memcmp(data.data, zstd_magic, sizeof zstd_magic) != 0)
-            break; /* not a model: no need to read on */
+            break; /* not of this kind: no need to read on */
         if (data.len > limit) {
-            pnm_error_set(err, "%s: corrupt model: more than %zu bytes", path, limit);
+            pnm_error_set(err, "%s: corrupt %s: more than %zu bytes", path, k->what, limit);
             goto done;
         }
         if (got < READ_CHUNK) {
@@ -594,12 +610,22 @@ pnm_model *pnm_model_load(const char *path, pnm_error *err)
             break;
         }
     }
-    m = pnm_model_load_bytes(data.data, data.len, err);
-    if (!m)
+    if ((rc = frame_open(data.data, data.len, k, body, err)))
         pnm_error_prefix(err, "%s", path);
 done:
     fclose(f);
     pnm_buf_free(&data);
+    return rc;
+}
+
+pnm_model *pnm_model_load(const char *path, pnm_error *err)
+{
+    pnm_buf body = {0};
+    pnm_model *m = NULL;
+    if (pnm_frame_load(path, &model_kind, &body, err) == 0 &&
+        !(m = pnm_model_decode(body.data, body.len, err)))
+        pnm_error_prefix(err, "%s", path);
+    pnm_buf_free(&body);
     return m;
 }
 

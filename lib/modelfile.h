@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytes.h"
 #include "error.h"
 #include "model.h"
 #include "sp.h"
@@ -67,6 +68,31 @@ int pnm_model_save(pnm_model *m, const char *path, pnm_error *err);
 pnm_model *pnm_model_load(const char *path, pnm_error *err);
 /* The same from the file's bytes (messages without a path). */
 pnm_model *pnm_model_load_bytes(const void *data, size_t len, pnm_error *err);
+
+/* The pieces of the file format, shared with checkpoints (checkpoint.h). */
+
+/* The uncompressed body of the model, laid out as pnm-model(5) says
+ * (replaces out's contents). Refuses weights that are not finite. */
+int pnm_model_encode(const pnm_model *m, pnm_buf *out, pnm_error *err);
+/* A model from an uncompressed body, validated as pnm_model_load does
+ * (messages "corrupt model: ...", without a path). */
+pnm_model *pnm_model_decode(const void *body, size_t len, pnm_error *err);
+
+/* A kind of zstd-framed file: its body starts with an 8-byte magic and
+ * has at most limit bytes. */
+typedef struct pnm_frame_kind {
+    const char *magic;  /* 8 bytes */
+    size_t limit;
+    const char *what;   /* for messages: "not a pnm WHAT", "corrupt WHAT: ..." */
+} pnm_frame_kind;
+
+/* Writes body (of at least PNM_MODEL_HEADER_BYTES) to path as one zstd
+ * frame, atomically, as pnm_model_save does. */
+int pnm_frame_save(const pnm_buf *body, const char *path, pnm_error *err);
+/* Reads the file at path and decompresses it into body (replacing its
+ * contents), refusing anything but one zstd frame of kind k; messages
+ * start with the path. The body's own fields are the caller's to check. */
+int pnm_frame_load(const char *path, const pnm_frame_kind *k, pnm_buf *body, pnm_error *err);
 
 /* True when data, the first len bytes of a file, start a pnm model file:
  * zstd's magic number, and the first 8 bytes the frame decompresses to are
