@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void cli_init(char **argv)
 {
@@ -95,6 +96,51 @@ int cli_write_output(const char *path, int (*write)(void *ctx, FILE *out, pnm_er
         return -1;
     }
     return pnm_output_commit(&out, err);
+}
+
+int cli_default_model(char path[static PATH_MAX], pnm_error *err)
+{
+    const char *env = getenv("PNM_MODEL");
+    if (env && *env) {
+        if (strlen(env) >= PATH_MAX)
+            return pnm_error_set(err, "PNM_MODEL is longer than %d bytes", PATH_MAX - 1);
+        strcpy(path, env);
+        return 0;
+    }
+    char prefix[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", prefix, sizeof prefix - 1);
+    if (n < 0)
+        return pnm_error_set(err, "no model: give -m FILE or set PNM_MODEL (the default model"
+                             " lies beside this program, whose path is unknown: "
+                             "/proc/self/exe: %s)", strerror(errno));
+    prefix[n] = '\0';
+    /* PREFIX/bin/pnm-x -> PREFIX, so that messages show plain paths. */
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(prefix, '/');
+        if (slash)
+            *slash = '\0';
+    }
+    static const char *const places[] = {"share/pnm", "models"};
+    char tried[2][PATH_MAX];
+    for (size_t i = 0; i < 2; i++) {
+        int len = snprintf(tried[i], sizeof tried[i], "%s/%s/default.pnm", prefix, places[i]);
+        if (len > 0 && (size_t)len < sizeof tried[i] && access(tried[i], F_OK) == 0) {
+            strcpy(path, tried[i]);
+            return 0;
+        }
+    }
+    return pnm_error_set(err, "no model: give -m FILE or set PNM_MODEL (no default model at"
+                         " %s or %s)", tried[0], tried[1]);
+}
+
+const char *cli_model_or_default(const char *given, char buf[static PATH_MAX])
+{
+    pnm_error err;
+    if (given)
+        return given;
+    if (cli_default_model(buf, &err))
+        cli_usage_error("%s", err.msg);
+    return buf;
 }
 
 FILE *cli_open_input(const char *path, pnm_error *err)

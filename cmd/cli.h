@@ -3,6 +3,8 @@
 #ifndef PNM_CLI_H
 #define PNM_CLI_H
 
+/* PATH_MAX: <limits.h> would reach lib/limits.h through GCC's include_next. */
+#include <linux/limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
@@ -40,6 +42,21 @@ const char *cli_single_input(int argc, char **argv, int first);
  * output, or discards it when write failed. */
 int cli_write_output(const char *path, int (*write)(void *ctx, FILE *out, pnm_error *err),
                      void *ctx, pnm_error *err);
+
+/* The model a program uses when -m is not given: $PNM_MODEL when set and
+ * not empty; else DIR/../share/pnm/default.pnm (the installed layout) or,
+ * failing that, DIR/../models/default.pnm (a built clone), DIR being the
+ * directory of the running executable (/proc/self/exe, links resolved).
+ * Returns 0 with the path in path, or -1 with err saying where it looked. */
+int cli_default_model(char path[static PATH_MAX], pnm_error *err);
+/* --help's lines on where the model comes from without -m. */
+#define CLI_DEFAULT_MODEL_HELP \
+    "                           (default: $PNM_MODEL, else default.pnm in\n" \
+    "                           ../share/pnm or ../models beside this program)\n"
+
+/* given when not NULL, else cli_default_model's path (kept in buf); when
+ * there is none, a usage error: -m is needed. */
+const char *cli_model_or_default(const char *given, char buf[static PATH_MAX]);
 
 /* Opens path for reading ("-" is stdin); NULL and err set on failure. */
 FILE *cli_open_input(const char *path, pnm_error *err);

@@ -6,6 +6,8 @@ void model_input_open(model_input *in, const char *model_path, const char *input
                       bool allow_hidden)
 {
     pnm_error err;
+    char default_path[PATH_MAX];
+    model_path = cli_model_or_default(model_path, default_path);
     memset(in, 0, sizeof *in);
     if (!(in->model = pnm_model_load(model_path, &err)))
         cli_die("%s", err.msg);

@@ -11,8 +11,8 @@ typedef struct model_input {
     pnm_reader *reader;
 } model_input;
 
-/* Loads the model, opens input ("-": stdin) and checks its header: a
- * features stream must match the model's vocabulary and projection; a
+/* Loads the model (model_path NULL: the default, cli_model_or_default),
+ * opens input ("-": stdin) and checks its header: a features stream must match the model's vocabulary and projection; a
  * hidden stream (when allow_hidden) must come from this very model. Dies
  * with a message on failure (nothing is written yet). */
 void model_input_open(model_input *in, const char *model_path, const char *input,

@@ -7,13 +7,14 @@
 #include "model_input.h"
 
 static const char usage[] =
-    "Usage: pnm-classify -m MODEL [OPTION]... [FILE]\n"
+    "Usage: pnm-classify [-m MODEL] [OPTION]... [FILE]\n"
     "Print MODEL's prediction for every record of a hidden stream (from pnm-mix)\n"
     "or a feature stream (the mixer then runs here): one line per input line,\n"
     "the label and, for a tagging model, one tag per word.\n"
     "With no FILE, or when FILE is -, read standard input.\n"
     "\n"
-    "  -m, --model=FILE         model made by pnm-train (required)\n"
+    "  -m, --model=FILE         model made by pnm-train\n"
+    CLI_DEFAULT_MODEL_HELP
     "  -p, --probs              print probabilities\n"
     "  -k, --top-k=K            print the K most likely labels (default 1)\n"
     "  -F, --format=FORMAT      text (default), tsv or json\n"
@@ -26,7 +27,8 @@ static const char usage[] =
     "  tsv   LINE TAB LABEL [PROB]... TAB TAGS [TAB TAG_PROBS]\n"
     "  json  {\"line\":N,\"label\":...,\"prob\":...,\"tags\":[...],\"tag_probs\":[...]}\n"
     "\n"
-    "Example:\n"
+    "Examples:\n"
+    "  echo 'play some jazz' | pnm-tokenize | pnm-project | pnm-classify\n"
     "  echo 'play some jazz' | pnm-tokenize -m M | pnm-project -m M | pnm-classify -m M\n";
 
 static const struct option options[] = {
@@ -108,8 +110,6 @@ int main(int argc, char **argv)
         default: cli_try_help();
         }
     }
-    if (!model)
-        cli_usage_error("no model: give -m FILE");
     model_input_open(&job.in, model, cli_single_input(argc, argv, optind), true);
     pnm_error err;
     int rc = cli_write_output(output, classify, &job, &err);

@@ -6,13 +6,14 @@
 #include "model_input.h"
 
 static const char usage[] =
-    "Usage: pnm-mix -m MODEL [OPTION]... [FILE]\n"
+    "Usage: pnm-mix [-m MODEL] [OPTION]... [FILE]\n"
     "Run the bottleneck and the MLP-Mixer blocks of MODEL on every record of a\n"
     "feature stream; write the output (b floats per word, and the true length)\n"
     "as a hidden stream for pnm-classify.\n"
     "With no FILE, or when FILE is -, read standard input.\n"
     "\n"
-    "  -m, --model=FILE         model made by pnm-train (required)\n"
+    "  -m, --model=FILE         model made by pnm-train\n"
+    CLI_DEFAULT_MODEL_HELP
     "  -z, --zstd[=LEVEL]       compress the stream with zstd (level 1-19, default 3)\n"
     "  -o, --output=FILE        write FILE (atomically) instead of standard output\n"
     "  -h, --help               show this help and exit\n"
@@ -83,8 +84,6 @@ int main(int argc, char **argv)
         default: cli_try_help();
         }
     }
-    if (!model)
-        cli_usage_error("no model: give -m FILE");
     model_input_open(&job.in, model, cli_single_input(argc, argv, optind), false);
     pnm_error err;
     int rc = cli_write_output(output, mix, &job, &err);

@@ -20,7 +20,10 @@ static const char usage[] =
     "      --seed=S             hash family seed (default 0)\n"
     "  -m, --vocab=FILE         check that the stream was made with this\n"
     "                           SentencePiece model; given a model from pnm-train,\n"
-    "                           also take m, n, w and the seed from it\n"
+    "                           also take m, n, w and the seed from it; without\n"
+    "                           -m and -f, -n, -w, --seed, a stream made with the\n"
+    "                           default model's vocabulary gets its settings\n"
+    CLI_DEFAULT_MODEL_HELP
     "  -z, --zstd[=LEVEL]       compress the stream with zstd (level 1-19, default 3)\n"
     "  -o, --output=FILE        write FILE (atomically) instead of standard output\n"
     "  -h, --help               show this help and exit\n"
@@ -112,6 +115,27 @@ static int check_vocab(config *c, const pnm_header *got, pnm_error *err)
     return rc;
 }
 
+/* Without -m and projection options, a stream made with the default model's
+ * vocabulary is projected the way that model expects, so that
+ * `pnm-tokenize | pnm-project | pnm-classify` needs no -m anywhere; other
+ * streams, or no default model, keep the built-in settings. */
+static int adopt_default_projection(config *c, const pnm_header *got, pnm_error *err)
+{
+    char path[PATH_MAX];
+    if (cli_default_model(path, NULL))
+        return 0;
+    pnm_model *model = pnm_model_load(path, err);
+    if (!model)
+        return -1;
+    pnm_header want;
+    int rc = pnm_model_features_header(model, &want, err);
+    if (rc == 0 && want.vocab_id == got->vocab_id)
+        c->projection = model->config.projection;
+    pnm_header_free(&want);
+    pnm_model_free(model);
+    return rc;
+}
+
 typedef struct project_job {
     config *c;
     pnm_reader *in;
@@ -126,7 +150,8 @@ static int project(void *ctx, FILE *out, pnm_error *err)
     if (th->kind != PNM_KIND_TOKENS)
         return pnm_error_set(err, "%s: expected a tokens stream, got a %s stream",
                              c->input, pnm_kind_name(th->kind));
-    if (c->vocab && check_vocab(c, th, err))
+    if (c->vocab ? check_vocab(c, th, err)
+                 : !c->projection_given && adopt_default_projection(c, th, err))
         return -1;
     pnm_projector *pr = pnm_projector_new(th, &c->projection, err);
     if (!pr)

@@ -15,6 +15,7 @@ static const char usage[] =
     "With no FILE, or when FILE is -, read standard input.\n"
     "\n"
     "  -m, --vocab=FILE         SentencePiece model, or a model from pnm-train\n"
+    CLI_DEFAULT_MODEL_HELP
     "  -s, --max-words=S        keep the first S words of a line (default: all)\n"
     "  -p, --pieces             print pieces as text instead of writing a stream\n"
     "  -z, --zstd[=LEVEL]       compress the stream with zstd (level 1-19, default 3)\n"
@@ -33,7 +34,8 @@ static const char usage[] =
     "  -h, --help               show this help and exit\n"
     "  -V, --version            show the version and exit\n"
     "\n"
-    "Example:\n"
+    "Examples:\n"
+    "  echo 'play some jazz' | pnm-tokenize --pieces\n"
     "  pnm-tokenize --train-vocab -o v.model < corpus.txt\n"
     "  echo 'play some jazz' | pnm-tokenize -m v.model --pieces\n";
 
@@ -102,8 +104,6 @@ static config parse(int argc, char **argv)
     }
     if (c.train && (c.vocab || c.pieces || c.max_words_given || c.zstd))
         cli_usage_error("--train-vocab makes a vocabulary: -m, -s, -p and -z do not apply");
-    if (!c.train && !c.vocab)
-        cli_usage_error("no vocabulary: give -m FILE, or --train-vocab to make one");
     if (c.pieces && c.zstd)
         cli_usage_error("--pieces prints text: --zstd does not apply");
     static char *stdin_only[] = {"-"};
@@ -204,7 +204,8 @@ static int tokenize_line(void *ctx, const char *line, size_t len, uint64_t no, p
 
 static int tokenize(const config *c, pnm_error *err)
 {
-    pnm_sp *sp = pnm_vocab_load(c->vocab, NULL, err);
+    char default_path[PATH_MAX];
+    pnm_sp *sp = pnm_vocab_load(cli_model_or_default(c->vocab, default_path), NULL, err);
     if (!sp)
         return -1;
     pnm_header header;

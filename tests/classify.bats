@@ -55,7 +55,7 @@ words_per_line() {
 @test "classify: --help prints the usage and exits 0" {
     run --separate-stderr pnm-classify --help
     assert_success
-    assert_line --index 0 "Usage: pnm-classify -m MODEL [OPTION]... [FILE]"
+    assert_line --index 0 "Usage: pnm-classify [-m MODEL] [OPTION]... [FILE]"
     assert_output --partial "--top-k=K"
     assert_output --partial "--format=FORMAT"
     assert_output --partial "--probs"
@@ -65,8 +65,8 @@ words_per_line() {
     assert_output --regexp '^pnm-classify \(pnm\) [0-9]+\.[0-9]+'
 }
 
-@test "classify: usage errors exit 2: no -m, bad --format, bad --top-k, unknown option" {
-    run --separate-stderr pnm-classify "$QF"
+@test "classify: usage errors exit 2: no model, bad --format, bad --top-k, unknown option" {
+    run --separate-stderr env -u PNM_MODEL "$(lone_program pnm-classify)" "$QF"
     assert_failure 2
     assert_stderr_contains "no model"
     assert_stderr_contains "Try 'pnm-classify --help'"

@@ -83,6 +83,15 @@ make_vocab() {
     }
 }
 
+# lone_program NAME: copies $PNM_BIN/NAME alone into a fresh directory
+# (no models/ or share/pnm/ beside it) and prints the copy's path; run it
+# with PNM_MODEL unset to see a program that finds no default model.
+lone_program() {
+    local dir
+    dir=$(mktemp -d "$BATS_TEST_TMPDIR/lone.XXXXXX")
+    mkdir "$dir/bin" && cp "$PNM_BIN/$1" "$dir/bin/" && echo "$dir/bin/$1"
+}
+
 # assert_stderr_contains TEXT: for `run --separate-stderr`.
 assert_stderr_contains() {
     if [[ "$stderr" != *"$1"* ]]; then

@@ -35,7 +35,7 @@ records() {
 @test "mix: --help prints the usage and exits 0" {
     run --separate-stderr pnm-mix --help
     assert_success
-    assert_line --index 0 "Usage: pnm-mix -m MODEL [OPTION]... [FILE]"
+    assert_line --index 0 "Usage: pnm-mix [-m MODEL] [OPTION]... [FILE]"
     assert_output --partial "--model=FILE"
     assert_output --partial "--zstd"
     assert_output --partial "hidden stream"
@@ -45,8 +45,8 @@ records() {
     assert_output --regexp '^pnm-mix \(pnm\) [0-9]+\.[0-9]+'
 }
 
-@test "mix: no -m is a usage error (exit 2)" {
-    run --separate-stderr pnm-mix "$QF"
+@test "mix: no -m and no default model is a usage error (exit 2)" {
+    run --separate-stderr env -u PNM_MODEL "$(lone_program pnm-mix)" "$QF"
     assert_failure 2
     assert_stderr_contains "no model"
     assert_stderr_contains "Try 'pnm-mix --help'"

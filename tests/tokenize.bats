@@ -38,10 +38,10 @@ records() {
     assert_output ""
 }
 
-@test "tokenize: no -m and no --train-vocab is a usage error" {
-    run --separate-stderr pnm-tokenize < /dev/null
+@test "tokenize: no -m, no --train-vocab and no default model is a usage error" {
+    run --separate-stderr env -u PNM_MODEL "$(lone_program pnm-tokenize)" < /dev/null
     assert_failure 2
-    assert_stderr_contains "no vocabulary"
+    assert_stderr_contains "no model: give -m FILE"
     assert_stderr_contains "Try"
 }
 
