@@ -139,6 +139,13 @@ int pnm_tsv_read(pnm_tsv *t, FILE *f, const char *name, pnm_error *err)
             pnm_error_set(err, "%s: line %" PRIu64 " contains a NUL byte", name, in.number);
             goto fail;
         }
+        /* Labels and tags are printed back, in JSON too: they must be text. */
+        size_t bad = pnm_utf8_find_invalid(line, len);
+        if (bad < len) {
+            pnm_error_set(err, "%s: line %" PRIu64 ", byte %zu: invalid UTF-8 (0x%02x)", name,
+                          in.number, bad + 1, (unsigned char)line[bad]);
+            goto fail;
+        }
         t->line_start[t->count++] = t->len;
         memcpy(t->text + t->len, line, len);
         t->len += len;

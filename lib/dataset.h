@@ -52,6 +52,8 @@ typedef struct pnm_tsv {
     size_t count, line_cap;
 } pnm_tsv;
 
+/* Reads every line of f; a NUL byte or invalid UTF-8 is an error naming the
+ * line (and byte), since the fields are printed back as text and JSON. */
 int pnm_tsv_read(pnm_tsv *t, FILE *f, const char *name, pnm_error *err);
 /* Column col (0-based) of line i, or NULL when the line has fewer columns. */
 const char *pnm_tsv_field(const pnm_tsv *t, size_t i, unsigned col, size_t *len);
