@@ -90,8 +90,7 @@ int pnm_infer_hidden(pnm_runner *r, const pnm_hidden *h, pnm_prediction *out,
     return 0;
 }
 
-/* The k best of n probabilities, best first (ties: lower id first). */
-static uint32_t top(const float *p, uint32_t n, uint32_t k, uint32_t *ids)
+uint32_t pnm_top_k(const float *p, uint32_t n, uint32_t k, uint32_t *ids)
 {
     k = k < n ? k : n;
     for (uint32_t j = 0; j < k; j++) {
@@ -108,8 +107,7 @@ static uint32_t top(const float *p, uint32_t n, uint32_t k, uint32_t *ids)
     return k;
 }
 
-/* The tag of word t and its probability. */
-static uint32_t word_tag(const pnm_model *m, const pnm_prediction *p, uint32_t t, float *prob)
+uint32_t pnm_prediction_tag(const pnm_model *m, const pnm_prediction *p, uint32_t t, float *prob)
 {
     uint32_t nt = m->config.n_tags;
     if (t >= p->rows) {
@@ -127,7 +125,7 @@ static void put_tag_probs(FILE *out, const pnm_model *m, const pnm_prediction *p
 {
     for (uint32_t t = 0; t < p->n_words; t++) {
         float prob;
-        word_tag(m, p, t, &prob);
+        pnm_prediction_tag(m, p, t, &prob);
         if (t)
             putc(sep, out);
         fprintf(out, fmt, prob);
@@ -158,7 +156,7 @@ static void print_json(FILE *out, const pnm_model *m, const pnm_prediction *p,
             float prob;
             if (t)
                 putc(',', out);
-            const char *tag = m->tags[word_tag(m, p, t, &prob)];
+            const char *tag = m->tags[pnm_prediction_tag(m, p, t, &prob)];
             pnm_json_put_string(out, tag, strlen(tag));
         }
         fputs("],\"tag_probs\":[", out);
@@ -173,7 +171,8 @@ void pnm_prediction_print(FILE *out, const pnm_model *m, const pnm_prediction *p
 {
     uint32_t ids[64], k = 0;
     if (p->label_probs)
-        k = top(p->label_probs, m->config.n_labels, o->top_k < 1 ? 1 : o->top_k > 64 ? 64 : o->top_k, ids);
+        k = pnm_top_k(p->label_probs, m->config.n_labels,
+                      o->top_k < 1 ? 1 : o->top_k > 64 ? 64 : o->top_k, ids);
     if (o->format == PNM_FORMAT_JSON) {
         print_json(out, m, p, ids, k);
         return;
@@ -191,7 +190,7 @@ void pnm_prediction_print(FILE *out, const pnm_model *m, const pnm_prediction *p
             putc('\t', out);
         for (uint32_t t = 0; t < p->n_words; t++) {
             float prob;
-            fprintf(out, t ? " %s" : "%s", m->tags[word_tag(m, p, t, &prob)]);
+            fprintf(out, t ? " %s" : "%s", m->tags[pnm_prediction_tag(m, p, t, &prob)]);
             if (o->probs && !tsv)
                 fprintf(out, " %.4f", prob);
         }

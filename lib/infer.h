@@ -50,6 +50,15 @@ int pnm_infer_features(pnm_runner *r, const pnm_features *f, pnm_prediction *out
 int pnm_infer_hidden(pnm_runner *r, const pnm_hidden *h, pnm_prediction *out,
                      pnm_error *err);
 
+/* The k best of n probabilities, best first (ties: lower id first): writes
+ * min(k, n) ids and returns how many. */
+uint32_t pnm_top_k(const float *p, uint32_t n, uint32_t k, uint32_t *ids);
+/* The tag of word t (t < p->n_words) and its probability: the decoded tag,
+ * or p->outside with probability 0 for a word past the rows the network
+ * saw. The prediction must have a tagging head. */
+uint32_t pnm_prediction_tag(const pnm_model *m, const pnm_prediction *p, uint32_t t,
+                            float *prob);
+
 typedef enum { PNM_FORMAT_TEXT, PNM_FORMAT_TSV, PNM_FORMAT_JSON } pnm_format;
 
 typedef struct pnm_print_options {

@@ -1,6 +1,16 @@
 /* libpnm: pNLP-Mixer as a C library. This umbrella header is the one to
  * include; each module's header states its own contract.
  *
+ * An application that only runs a trained model needs classifier.h alone
+ * (pnm_classifier_open(3)): open a model file, make a session per thread,
+ * classify strings one at a time or in batches, read the label, its
+ * probabilities and the per-word tags from the result, free. The other
+ * headers are the stages and formats the programs are made of: tokens.h,
+ * project.h, infer.h and stream.h for pipelines, modelfile.h and train.h
+ * for making models. Installed, they live in PREFIX/include/pnm/:
+ *
+ *     #include <pnm/pnm.h>      cc app.c $(pkg-config --cflags --libs pnm)
+ *
  * Conventions: functions that can fail return -1 (or NULL) and describe the
  * failure in a caller-provided pnm_error; the library never prints to the
  * terminal, never exits, and keeps no global mutable state. */
@@ -12,6 +22,7 @@
 #include "adamw.h"
 #include "bio.h"
 #include "bytes.h"
+#include "classifier.h"
 #include "corpus.h"
 #include "dataset.h"
 #include "dump.h"
