@@ -12,8 +12,8 @@ CXX     ?= c++
 CFLAGS  ?= -O3 -g
 CXXFLAGS ?= -O2 -g
 WARN    = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
-ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -fno-trapping-math $(WARN) -iquote lib -iquote cmd $(CFLAGS)
-ALL_CXXFLAGS = -std=c++17 $(WARN) -iquote lib $(CXXFLAGS)
+ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -fPIC -fno-trapping-math $(WARN) -iquote lib -iquote cmd $(CFLAGS)
+ALL_CXXFLAGS = -std=c++17 -fPIC $(WARN) -iquote lib $(CXXFLAGS)
 LDLIBS  = -lsentencepiece -lsentencepiece_train -lzstd -lxxhash -lopenblas -lpthread -lm
 
 LIB_OBJ  = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(wildcard lib/*.c)) $(BUILD)/lib/sp.o
@@ -55,7 +55,7 @@ deps:
 	scripts/deps
 
 check: all $(UNIT)
-	PNM_BIN=$(BIN) scripts/check $(UNIT)
+	PNM_BIN=$(BIN) PNM_BUILD=$(abspath $(BUILD)) scripts/check $(UNIT)
 
 # make check again, built with AddressSanitizer, UndefinedBehaviorSanitizer and
 # LeakSanitizer into build/sanitize (the normal build is untouched). Any report
