@@ -1,12 +1,15 @@
 /* pnm-train: labelled TSV -> a self-contained pNLP-Mixer model file. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "trainlog.h"
 
 static const char usage[] =
     "Usage: pnm-train [OPTION]... TRAIN.tsv\n"
@@ -45,7 +48,18 @@ static const char usage[] =
     "      --ema=D              evaluate and keep a moving average of the weights,\n"
     "                           decay D per step (e.g. 0.999; default 0: off)\n"
     "      --seed=N             initialisation, shuffling and dropout seed (default 1)\n"
-    "  -t, --threads=N          threads (default: all processors)\n"
+    "  -t, --threads=N          threads (default: all processors; with --resume, the\n"
+    "                           checkpoint's)\n"
+    "      --log=FILE           write per-epoch metrics to FILE as TSV (scripts/plot-log)\n"
+    "\n"
+    "Checkpoints (SIGINT or SIGTERM also writes one, then pnm-train exits):\n"
+    "      --checkpoint=FILE    checkpoint file (default OUTPUT.ckpt; removed once the\n"
+    "                           model is written)\n"
+    "      --checkpoint-every=N write a checkpoint every N epochs (default 1; 0: only\n"
+    "                           when interrupted)\n"
+    "      --checkpoint-steps=N also every N steps (default 0: off)\n"
+    "      --resume=CKPT        go on from a checkpoint, with the same TRAIN and dev\n"
+    "                           set; it fixes the model and training settings\n"
     "  -q, --quiet              print nothing but errors\n"
     "  -h, --help               show this help and exit\n"
     "  -V, --version            show the version and exit\n"
@@ -55,7 +69,8 @@ static const char usage[] =
 
 enum {
     OPT_TASK = 256, OPT_VOCAB_SIZE, OPT_HASH_SEED, OPT_TOKEN_HIDDEN, OPT_CHANNEL_HIDDEN,
-    OPT_BATCH, OPT_LR, OPT_WD, OPT_SCHEDULE, OPT_DROPOUT, OPT_EMA, OPT_SEED
+    OPT_BATCH, OPT_LR, OPT_WD, OPT_SCHEDULE, OPT_DROPOUT, OPT_EMA, OPT_SEED, OPT_LOG,
+    OPT_CHECKPOINT, OPT_CHECKPOINT_EVERY, OPT_CHECKPOINT_STEPS, OPT_RESUME
 };
 
 static const struct option options[] = {
@@ -83,6 +98,11 @@ static const struct option options[] = {
     {"ema", required_argument, NULL, OPT_EMA},
     {"seed", required_argument, NULL, OPT_SEED},
     {"threads", required_argument, NULL, 't'},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY},
+    {"checkpoint-steps", required_argument, NULL, OPT_CHECKPOINT_STEPS},
+    {"resume", required_argument, NULL, OPT_RESUME},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -91,9 +111,45 @@ static const struct option options[] = {
 
 typedef struct config {
     pnm_fit_options fit;
-    const char *output, *preset;
+    const char *output, *preset, *log_path;
     bool quiet, tty;
+    FILE *log;
+    pnm_trainlog trainlog;
+    bool log_failed;
+    pnm_error log_err;
 } config;
+
+/* The signal that asks for a stop (0: none): set by the handler only,
+ * looked at by the training loop between steps. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+/* The long name of an option, for messages. */
+static const char *option_name(int opt)
+{
+    for (const struct option *o = options; o->name; o++)
+        if (o->val == opt)
+            return o->name;
+    return "?";
+}
+
+/* "OUTPUT.ckpt", or for standard output "pnm-train.ckpt". */
+static const char *default_checkpoint(const char *output)
+{
+    if (strcmp(output, "-") == 0)
+        return "pnm-train.ckpt";
+    size_t n = strlen(output);
+    char *path = malloc(n + sizeof ".ckpt");
+    if (!path)
+        cli_die("out of memory");
+    memcpy(path, output, n);
+    memcpy(path + n, ".ckpt", sizeof ".ckpt");
+    return path;
+}
 
 static float cli_float(const char *option, const char *arg, float min, float max)
 {
@@ -115,11 +171,18 @@ static config parse(int argc, char **argv)
                                            PNM_SCHEDULE_COSINE, 0};
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     f->train_options.threads = cpus > 0 ? (uint32_t)cpus : 1;
+    f->checkpoint_epochs = 1;
+    /* The first option that shapes the model or training: a checkpoint
+     * being resumed fixes those. */
+    int shaping = 0;
     /* Sizes given explicitly win over the preset, whatever the order. */
     uint32_t b = 0, ht = 0, hc = 0, layers = 0;
     pnm_config *m = &f->config;
     int opt;
     while ((opt = getopt_long(argc, argv, "o:d:m:p:f:n:w:s:b:L:e:t:qhV", options, NULL)) != -1) {
+        if (!shaping && !strchr("odtqhV", opt) && opt != OPT_LOG && opt != OPT_CHECKPOINT &&
+            opt != OPT_CHECKPOINT_EVERY && opt != OPT_CHECKPOINT_STEPS && opt != OPT_RESUME)
+            shaping = opt;
         switch (opt) {
         case 'o': c.output = optarg; break;
         case 'd': f->dev_name = optarg; break;
@@ -157,13 +220,28 @@ static config parse(int argc, char **argv)
         case OPT_DROPOUT: f->train_options.dropout = cli_float("--dropout", optarg, 0, 0.95f); break;
         case OPT_EMA: f->train_options.ema = cli_float("--ema", optarg, 0, 0.99999f); break;
         case OPT_SEED: f->train_options.seed = cli_uint("--seed", optarg, 0, UINT64_MAX); break;
-        case 't': f->train_options.threads = (uint32_t)cli_uint("--threads", optarg, 1, 256); break;
+        case 't':
+            f->train_options.threads = (uint32_t)cli_uint("--threads", optarg, 1, 256);
+            f->threads_given = true;
+            break;
+        case OPT_LOG: c.log_path = optarg; break;
+        case OPT_CHECKPOINT: f->checkpoint_path = optarg; break;
+        case OPT_CHECKPOINT_EVERY:
+            f->checkpoint_epochs = (uint32_t)cli_uint("--checkpoint-every", optarg, 0, 100000);
+            break;
+        case OPT_CHECKPOINT_STEPS:
+            f->checkpoint_steps = cli_uint("--checkpoint-steps", optarg, 0, UINT64_MAX);
+            break;
+        case OPT_RESUME: f->resume_path = optarg; break;
         case 'q': c.quiet = true; break;
         case 'h': fputs(usage, stdout); exit(0);
         case 'V': cli_version();
         default: cli_try_help();
         }
     }
+    if (f->resume_path && shaping)
+        cli_usage_error("--%s: the checkpoint of --resume fixes the model and training settings",
+                        option_name(shaping));
     if (pnm_config_preset(m, c.preset))
         cli_usage_error("--preset: '%s' is not x-small, small, base, large or x-large", c.preset);
     if (b) m->bottleneck = b;
@@ -173,13 +251,38 @@ static config parse(int argc, char **argv)
     if (argc - optind != 1)
         cli_usage_error(argc == optind ? "no training file" : "one training file only");
     f->train_name = argv[optind];
+    if (!f->checkpoint_path)
+        f->checkpoint_path = default_checkpoint(c.output);
     c.tty = isatty(STDERR_FILENO);
     return c;
 }
 
+/* A log that cannot be written is said once; training goes on, and the
+ * exit status says so at the end. */
+static void log_failed(config *c)
+{
+    if (!c->log_failed)
+        cli_error("%s: %s; the log stops here, training goes on", c->log_path, c->log_err.msg);
+    c->log_failed = true;
+}
+
+/* "after epoch E of N" at an epoch boundary, else "in epoch E of N, after
+ * step S of T". */
+static void print_position(const pnm_fit_info *info)
+{
+    if (info->epoch_step == 0)
+        fprintf(stderr, "after epoch %" PRIu32 " of %" PRIu32, info->epoch, info->train.epochs);
+    else
+        fprintf(stderr, "in epoch %" PRIu32 " of %" PRIu32 ", after step %" PRIu64 " of %" PRIu64,
+                info->epoch + 1, info->train.epochs, info->epoch_step, info->steps_per_epoch);
+}
+
 static void on_ready(void *ctx, const pnm_fit_info *info, const pnm_config *m)
 {
-    const config *c = ctx;
+    config *c = ctx;
+    if (c->log && pnm_trainlog_start(&c->trainlog, c->log, m, info->dev_examples > 0 ||
+                                     c->fit.dev != NULL, info->epoch, &c->log_err))
+        log_failed(c);
     if (c->quiet)
         return;
     fprintf(stderr,
@@ -191,7 +294,12 @@ static void on_ready(void *ctx, const pnm_fit_info *info, const pnm_config *m)
             m->seq_len, m->projection.features, m->projection.hashes, m->projection.window,
             pnm_task_name(info->task), m->n_labels, m->n_tags,
             info->vocab_trained ? "learned a" : "a", info->vocab_pieces, info->train_examples,
-            info->dev_examples, c->fit.train_options.threads);
+            info->dev_examples, info->train.threads);
+    if (info->resumed) {
+        fprintf(stderr, "pnm-train: resuming %s ", c->fit.resume_path);
+        print_position(info);
+        fputc('\n', stderr);
+    }
 }
 
 static void print_scores(const pnm_config *unused, const pnm_scores *s)
@@ -203,23 +311,25 @@ static void print_scores(const pnm_config *unused, const pnm_scores *s)
 
 static void on_progress(void *ctx, const pnm_progress *p)
 {
-    const config *c = ctx;
+    config *c = ctx;
+    if (p->epoch_end && c->log && !c->log_failed &&
+        pnm_trainlog_epoch(&c->trainlog, p, &c->log_err))
+        log_failed(c);
     if (c->quiet)
         return;
-    double rate = p->seconds > 0 ? p->done / p->seconds : 0;
     if (!p->epoch_end) {
         if (!c->tty)
             return;
         int width = 30, filled = (int)(width * p->done / (p->total ? p->total : 1));
-        double left = rate > 0 ? ((double)(p->total - p->done) +
-                                  (double)(p->epochs - p->epoch) * p->total) / rate : 0;
+        double left = p->rate > 0 ? ((double)(p->total - p->done) +
+                                     (double)(p->epochs - p->epoch) * p->total) / p->rate : 0;
         fprintf(stderr, "\r\033[Kepoch %" PRIu32 "/%" PRIu32 " [%.*s%*s] %.0f ex/s loss %.4f"
                 " ETA %dm%02ds", p->epoch, p->epochs, filled, "##############################",
-                width - filled, "", rate, p->loss, (int)left / 60, (int)left % 60);
+                width - filled, "", p->rate, p->loss, (int)left / 60, (int)left % 60);
         return;
     }
     fprintf(stderr, "%sepoch %" PRIu32 "/%" PRIu32 ": loss %.4f, %.0f examples/s",
-            c->tty ? "\r\033[K" : "", p->epoch, p->epochs, p->loss, rate);
+            c->tty ? "\r\033[K" : "", p->epoch, p->epochs, p->loss, p->rate);
     if (p->has_dev) {
         fputs("; dev ", stderr);
         print_scores(NULL, &p->dev);
@@ -227,6 +337,22 @@ static void on_progress(void *ctx, const pnm_progress *p)
             fputs(" (best)", stderr);
     }
     fputc('\n', stderr);
+}
+
+/* Where the run stopped and the command that goes on from there; the exit
+ * status is the shell's for death by that signal. */
+static int stopped(const config *c, const pnm_fit_info *info)
+{
+    const pnm_fit_options *f = &c->fit;
+    fprintf(stderr, "%spnm-train: stopped by %s ", c->tty ? "\r\033[K" : "",
+            stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    print_position(info);
+    fprintf(stderr, "; checkpoint written to %s\n", f->checkpoint_path);
+    fprintf(stderr, "pnm-train: resume with: pnm-train --resume %s%s%s%s%s -o %s %s\n",
+            f->checkpoint_path, f->dev_name ? " -d " : "", f->dev_name ? f->dev_name : "",
+            c->log_path ? " --log " : "", c->log_path ? c->log_path : "", c->output,
+            f->train_name);
+    return 128 + stop_signal;
 }
 
 int main(int argc, char **argv)
@@ -239,14 +365,29 @@ int main(int argc, char **argv)
         cli_die("%s", err.msg);
     if (c.fit.dev_name && !(dev = cli_open_input(c.fit.dev_name, &err)))
         cli_die("%s", err.msg);
+    /* A resumed run's log goes on from the checkpoint's epoch. */
+    if (c.log_path && !(c.log = fopen(c.log_path, c.fit.resume_path ? "a+" : "w")))
+        cli_die("%s: %s", c.log_path, strerror(errno));
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+        cli_die("cannot handle SIGINT and SIGTERM: %s", strerror(errno));
+    c.fit.stop = &stop_signal;
     c.fit.train = train;
     c.fit.dev = dev;
     pnm_fit_info info;
     pnm_model *model = pnm_fit(&c.fit, on_ready, on_progress, &c, &info, &err);
     cli_close_input(train);
     cli_close_input(dev);
+    if (info.stopped)
+        return stopped(&c, &info);
     if (!model || pnm_model_save(model, c.output, &err))
         cli_die("%s", err.msg);
+    /* The model holds the work now; the checkpoint of this run is obsolete. */
+    if ((info.checkpoints > 0 || (c.fit.resume_path &&
+                                  strcmp(c.fit.resume_path, c.fit.checkpoint_path) == 0)) &&
+        unlink(c.fit.checkpoint_path) != 0 && errno != ENOENT)
+        cli_die("%s: %s", c.fit.checkpoint_path, strerror(errno));
     if (!c.quiet) {
         fprintf(stderr, "pnm-train: wrote %s", c.output);
         if (dev) {
@@ -256,5 +397,10 @@ int main(int argc, char **argv)
         fputc('\n', stderr);
     }
     pnm_model_free(model);
-    return 0;
+    if (c.log && fclose(c.log) != 0 && !c.log_failed) {
+        c.log_err = (pnm_error){{0}};
+        pnm_error_set(&c.log_err, "write error: %s", strerror(errno));
+        log_failed(&c);
+    }
+    return c.log_failed ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 #include "train.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -261,30 +262,117 @@ static uint32_t scored_labels(const pnm_config *c, const pnm_example *ex, size_t
     return count;
 }
 
+uint64_t pnm_train_steps_per_epoch(const pnm_train_options *o, size_t n_examples)
+{
+    size_t batch = o->batch ? o->batch : 1;
+    return (n_examples + batch - 1) / batch;
+}
+
+void pnm_train_state_free(pnm_train_state *s)
+{
+    free(s->m), free(s->v), free(s->ema), free(s->best), free(s->order);
+    memset(s, 0, sizeof *s);
+}
+
+int pnm_train_state_init(pnm_train_state *s, const pnm_config *c, size_t n_examples,
+                         const pnm_train_options *o, const float *params, pnm_error *err)
+{
+    memset(s, 0, sizeof *s);
+    size_t n = pnm_params_count(c);
+    s->n_params = n, s->n_examples = n_examples;
+    s->m = calloc(n, sizeof *s->m), s->v = calloc(n, sizeof *s->v);
+    s->best = malloc(n * sizeof *s->best);
+    s->order = malloc((n_examples ? n_examples : 1) * sizeof *s->order);
+    if (o->ema > 0 && (s->ema = malloc(n * sizeof *s->ema)))
+        memcpy(s->ema, params, n * sizeof *s->ema);
+    if (!s->m || !s->v || !s->best || !s->order || (o->ema > 0 && !s->ema)) {
+        pnm_train_state_free(s);
+        return pnm_error_set(err, "out of memory");
+    }
+    if (n_examples > UINT32_MAX) {
+        pnm_train_state_free(s);
+        return pnm_error_set(err, "more than %" PRIu32 " training examples", UINT32_MAX);
+    }
+    for (size_t i = 0; i < n_examples; i++)
+        s->order[i] = (uint32_t)i;
+    s->best_score = -1;
+    s->rng = o->seed ^ 0xA0761D6478BD642Full;
+    return 0;
+}
+
+int pnm_train_state_check(const pnm_train_state *s, const pnm_train_options *o, pnm_error *err)
+{
+    uint64_t per_epoch = pnm_train_steps_per_epoch(o, s->n_examples);
+    if (s->epoch > o->epochs || (s->epoch == o->epochs && s->epoch_step != 0))
+        return pnm_error_set(err, "epoch %" PRIu32 " is past the %" PRIu32 " of the run",
+                             s->epoch + (s->epoch_step != 0), o->epochs);
+    if (s->epoch_step >= per_epoch)
+        return pnm_error_set(err, "step %" PRIu64 " of an epoch of %" PRIu64 " steps",
+                             s->epoch_step + 1, per_epoch);
+    if (s->step != (uint64_t)s->epoch * per_epoch + s->epoch_step)
+        return pnm_error_set(err, "step %" PRIu64 " is not step %" PRIu64 " of epoch %" PRIu32,
+                             s->step, s->epoch_step, s->epoch + 1);
+    if ((o->ema > 0) != (s->ema != NULL))
+        return pnm_error_set(err, "the moving average of the weights is %s",
+                             s->ema ? "there without --ema" : "missing");
+    return 0;
+}
+
+static bool stop_requested(const pnm_train_hooks *h)
+{
+    return h->stop && *h->stop;
+}
+
+static void shuffle(uint32_t *order, size_t n, uint64_t *rng)
+{
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t k = pnm_rand_next(rng) % (i + 1);
+        uint32_t t = order[i];
+        order[i] = order[k], order[k] = t;
+    }
+}
+
+/* Scores kept on dev and keeps them as the best when they are. */
+static int score_epoch(const pnm_config *c, const float *kept, const pnm_dataset *dev,
+                       uint32_t threads, const char *const *tag_names, uint32_t n_tag_names,
+                       pnm_train_state *s, pnm_progress *pr, pnm_error *err)
+{
+    pnm_predictions pred;
+    if (pnm_predict(c, kept, dev, threads, tag_names, &pred, err))
+        return -1;
+    int rc = pnm_score(c, dev, &pred, tag_names, n_tag_names, &pr->dev, err);
+    pnm_predictions_free(&pred);
+    if (rc == 0 && pr->dev.score > s->best_score) {
+        s->best_score = pr->dev.score;
+        memcpy(s->best, kept, s->n_params * sizeof *s->best);
+        s->has_best = pr->best = true;
+    }
+    return rc;
+}
+
 int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
               const pnm_dataset *dev, const char *const *tag_names, uint32_t n_tag_names,
-              const pnm_train_options *o, pnm_progress_fn progress, void *ctx,
+              const pnm_train_options *o, pnm_train_state *s, const pnm_train_hooks *h,
               pnm_error *err)
 {
     if (train->count == 0)
         return pnm_error_set(err, "no training examples");
+    if (s->n_examples != train->count || s->n_params != pnm_params_count(c))
+        return pnm_error_set(err, "the training state is for %zu examples and %zu parameters,"
+                             " not %zu and %zu", s->n_examples, s->n_params, train->count,
+                             pnm_params_count(c));
+    if (pnm_train_state_check(s, o, err))
+        return -1;
     uint32_t threads = o->threads < 1 ? 1 : o->threads > MAX_THREADS ? MAX_THREADS : o->threads;
     openblas_set_num_threads(1);
-    size_t n_params = pnm_params_count(c), batch = o->batch ? o->batch : 1;
-    float *m = calloc(n_params, sizeof *m), *v = calloc(n_params, sizeof *v);
-    float *best = malloc(n_params * sizeof *best);
+    size_t n_params = s->n_params, batch = o->batch ? o->batch : 1;
     /* The weights that are evaluated and kept: params, or their average. */
-    float *kept = params;
-    if (o->ema > 0)
-        kept = malloc(n_params * sizeof *kept);
-    size_t *order = malloc(train->count * sizeof *order);
+    float *kept = s->ema ? s->ema : params;
     pnm_example *shuffled = malloc(train->count * sizeof *shuffled);
     train_job jobs[MAX_THREADS];
     void *job_ctx[MAX_THREADS];
     memset(jobs, 0, sizeof jobs);
-    int rc = m && v && best && kept && order && shuffled ? 0 : pnm_error_set(err, "out of memory");
-    if (rc == 0 && kept != params)
-        memcpy(kept, params, n_params * sizeof *kept);
+    int rc = shuffled ? 0 : pnm_error_set(err, "out of memory");
     for (uint32_t t = 0; rc == 0 && t < threads; t++) {
         train_job *j = &jobs[t];
         j->c = c, j->n_params = n_params;
@@ -296,25 +384,30 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
         pnm_params_bind(&j->g, c, j->grad);
         job_ctx[t] = j;
     }
-    for (size_t i = 0; rc == 0 && i < train->count; i++)
-        order[i] = i;
-    uint64_t rng = o->seed ^ 0xA0761D6478BD642Full, step = 0;
-    uint64_t steps_per_epoch = (train->count + batch - 1) / batch;
+    uint64_t steps_per_epoch = pnm_train_steps_per_epoch(o, train->count);
     uint64_t total_steps = steps_per_epoch * o->epochs;
-    double best_score = -1;
-    bool have_best = false;
-    for (uint32_t epoch = 1; rc == 0 && epoch <= o->epochs; epoch++) {
-        for (size_t i = train->count - 1; i > 0; i--) {
-            size_t k = pnm_rand_next(&rng) % (i + 1), t = order[i];
-            order[i] = order[k], order[k] = t;
+    double seconds_before = s->seconds, run_start = now();
+    bool stopped = false;
+    while (rc == 0 && s->epoch < o->epochs) {
+        /* A stop here, before the shuffle, leaves a state at the boundary. */
+        if (s->epoch_step == 0) {
+            if ((stopped = stop_requested(h)))
+                break;
+            shuffle(s->order, train->count, &s->rng);
+            s->loss_sum = 0;
         }
         for (size_t i = 0; i < train->count; i++)
-            shuffled[i] = train->ex[order[i]];
-        double start = now(), loss_sum = 0;
-        size_t done = 0;
-        for (size_t at = 0; rc == 0 && at < train->count; at += batch) {
+            shuffled[i] = train->ex[s->order[i]];
+        double start = now();
+        size_t first = (size_t)s->epoch_step * batch, done = first;
+        pnm_progress pr = {s->epoch + 1, o->epochs, 0, train->count, 0, 0, 0, 0, 0,
+                           false, dev != NULL, false, {0}};
+        bool step_checkpoint = false;
+        for (size_t at = first; rc == 0 && at < train->count; at += batch) {
+            if (s->epoch_step > 0 && (stopped = stop_requested(h)))
+                break;
             size_t n = train->count - at < batch ? train->count - at : batch;
-            pnm_step_options so = {o->dropout, pnm_rand_next(&rng),
+            pnm_step_options so = {o->dropout, pnm_rand_next(&s->rng),
                                    scored_labels(c, shuffled + at, n),
                                    scored_tags(c, shuffled + at, n)};
             so.batch_examples = so.batch_examples ? so.batch_examples : 1;
@@ -339,55 +432,56 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
                     grad[i] += jobs[t].grad[i];
                 loss += jobs[t].loss;
             }
-            step++;
-            float lr = pnm_schedule_lr(o, step, total_steps, steps_per_epoch);
-            pnm_adamw_step(&o->adamw, lr, step, params, grad, m, v, n_params);
-            if (kept != params)
+            s->step++, s->epoch_step++;
+            pr.lr = pnm_schedule_lr(o, s->step, total_steps, steps_per_epoch);
+            pnm_adamw_step(&o->adamw, pr.lr, s->step, params, grad, s->m, s->v, n_params);
+            if (s->ema)
                 for (size_t i = 0; i < n_params; i++)
-                    kept[i] = o->ema * kept[i] + (1 - o->ema) * params[i];
-            loss_sum += loss * n;
+                    s->ema[i] = o->ema * s->ema[i] + (1 - o->ema) * params[i];
+            s->loss_sum += loss * n;
             done += n;
             if (!isfinite(loss)) {
                 rc = pnm_error_set(err, "training diverged (loss is %g at epoch %u); try a lower"
-                                   " learning rate", loss, epoch);
+                                   " learning rate", loss, s->epoch + 1);
                 break;
             }
-            if (progress) {
-                pnm_progress pr = {epoch, o->epochs, done, train->count, loss_sum / done,
-                                   now() - start, false, false, false, {0}};
-                progress(ctx, &pr);
-            }
-        }
-        if (rc)
-            break;
-        pnm_progress pr = {epoch, o->epochs, done, train->count, loss_sum / done,
-                           now() - start, true, dev != NULL, false, {0}};
-        if (dev) {
-            pnm_predictions pred;
-            if (pnm_predict(c, kept, dev, threads, tag_names, &pred, err) ||
-                pnm_score(c, dev, &pred, tag_names, n_tag_names, &pr.dev, err)) {
+            pr.done = done, pr.loss = s->loss_sum / done, pr.seconds = now() - start;
+            pr.rate = pr.seconds > 0 ? (done - first) / pr.seconds : 0;
+            s->seconds = pr.elapsed = seconds_before + now() - run_start;
+            if (h->progress)
+                h->progress(h->ctx, &pr);
+            step_checkpoint = h->checkpoint_steps && s->step % h->checkpoint_steps == 0;
+            /* The last step's checkpoint waits for the dev score below. */
+            if (step_checkpoint && at + n < train->count && h->checkpoint &&
+                h->checkpoint(h->ctx, params, s, err))
                 rc = -1;
-                pnm_predictions_free(&pred);
-                break;
-            }
-            pnm_predictions_free(&pred);
-            if (pr.dev.score > best_score) {
-                best_score = pr.dev.score;
-                memcpy(best, kept, n_params * sizeof *best);
-                have_best = pr.best = true;
-            }
         }
-        if (progress)
-            progress(ctx, &pr);
+        if (rc || stopped)
+            break;
+        s->epoch++, s->epoch_step = 0;
+        pr.epoch_end = true;
+        if (dev && score_epoch(c, kept, dev, threads, tag_names, n_tag_names, s, &pr, err)) {
+            rc = -1;
+            break;
+        }
+        s->seconds = pr.elapsed = seconds_before + now() - run_start;
+        if (h->progress)
+            h->progress(h->ctx, &pr);
+        bool due = step_checkpoint ||
+                   (h->checkpoint_epochs && s->epoch % h->checkpoint_epochs == 0);
+        if (due && h->checkpoint && h->checkpoint(h->ctx, params, s, err))
+            rc = -1;
+    }
+    if (rc == 0 && stopped) {
+        s->seconds = seconds_before + now() - run_start;
+        rc = h->checkpoint && h->checkpoint(h->ctx, params, s, err) ? -1 : PNM_TRAIN_STOPPED;
     }
     if (rc == 0)
-        memcpy(params, have_best ? best : kept, n_params * sizeof *best);
-    if (kept != params)
-        free(kept);
+        memcpy(params, s->has_best ? s->best : kept, n_params * sizeof *params);
     for (uint32_t t = 0; t < threads; t++) {
         free(jobs[t].grad);
         pnm_workspace_free(jobs[t].ws);
     }
-    free(m), free(v), free(best), free(order), free(shuffled);
+    free(shuffled);
     return rc;
 }
