@@ -60,6 +60,13 @@ setup() {
     assert_output --partial "pnm"
 }
 
+@test "install: the installed programs find the installed default model" {
+    [[ -f $ROOT/models/default.pnm ]] || skip "models/default.pnm not in this tree"
+    run -0 env -u PNM_MODEL bash -c "echo 'play some jazz by miles davis' | $P/bin/pnm-tokenize |
+        $P/bin/pnm-project | $P/bin/pnm-classify"
+    assert_output PlayMusic
+}
+
 @test "install: an outside program built with pkg-config classifies as the programs do" {
     run -0 pkg-config --modversion pnm
     assert_output "$(sed -n 's/^#define PNM_VERSION "\(.*\)"/\1/p' "$ROOT/lib/pnm.h")"
