@@ -45,6 +45,29 @@ start_big() {
     BIG_PID=$!
 }
 
+# crash_big CKPT [OPTION]...: start_big, and kill it (SIGKILL, a crash) once
+# the checkpoint CKPT exists.
+crash_big() {
+    local ckpt=$1
+    shift
+    start_big "$@"
+    wait_for -f "$ckpt"
+    kill -KILL "$BIG_PID"
+    wait "$BIG_PID" || true
+}
+
+# interrupt_big SIGNAL [OPTION]...: start_big with --log log.tsv and stderr
+# into err.txt, send SIGNAL once an epoch is logged; STATUS: its exit status.
+interrupt_big() {
+    local signal=$1
+    shift
+    start_big "$@" --log log.tsv 2> err.txt
+    wait_for_epochs log.tsv 1
+    kill -"$signal" "$BIG_PID"
+    STATUS=0
+    wait "$BIG_PID" || STATUS=$?
+}
+
 # wait_for TEST...: polls (up to 30 s) until `test TEST...` holds.
 wait_for() {
     local i
@@ -68,17 +91,6 @@ wait_for_epochs() {
     return 1
 }
 
-# only_files NAME...: the current directory holds exactly these names.
-only_files() {
-    local want got
-    want=$(printf '%s\n' "$@" | sort)
-    got=$(ls -A | sort)
-    if [[ "$got" != "$want" ]]; then
-        batslib_print_kv_single_or_multi 8 expected "$want" actual "$got" |
-            batslib_decorate "unexpected files in $PWD" | fail
-    fi
-}
-
 # ---- determinism ---------------------------------------------------------------
 
 @test "checkpoint: same seed and threads give byte-identical models, checkpoints or not" {
@@ -100,10 +112,7 @@ only_files() {
 # ---- interrupted and resumed -----------------------------------------------------
 
 @test "checkpoint: killed after an epoch checkpoint, --resume ends with the same model" {
-    start_big -o m.pnm --checkpoint-every 2
-    wait_for -f m.pnm.ckpt
-    kill -KILL "$BIG_PID"
-    wait "$BIG_PID" || true
+    crash_big m.pnm.ckpt -o m.pnm --checkpoint-every 2
     [ ! -e m.pnm ]
     run --separate-stderr pnm-train --resume m.pnm.ckpt -d "$DEV" -o m.pnm "$BIG"
     assert_success
@@ -116,10 +125,7 @@ only_files() {
 
 @test "checkpoint: a mid-epoch step checkpoint (--checkpoint-steps) resumes to the same model" {
     # 600 examples in batches of 32: 19 steps an epoch; step 7k is mid-epoch.
-    start_big -o m.pnm --checkpoint-every 0 --checkpoint-steps 7
-    wait_for -f m.pnm.ckpt
-    kill -KILL "$BIG_PID"
-    wait "$BIG_PID" || true
+    crash_big m.pnm.ckpt -o m.pnm --checkpoint-every 0 --checkpoint-steps 7
     run --separate-stderr pnm-train --resume m.pnm.ckpt -d "$DEV" -o m.pnm "$BIG"
     assert_success
     # It says where: in epoch E, after step S > 0, at a multiple of 7 in all.
@@ -130,12 +136,8 @@ only_files() {
 }
 
 @test "checkpoint: SIGTERM mid-run checkpoints, says how to resume, exits 143; resume is exact" {
-    start_big -o m.pnm --checkpoint-every 0 --log log.tsv 2> err.txt
-    wait_for_epochs log.tsv 1
-    kill -TERM "$BIG_PID"
-    local status=0
-    wait "$BIG_PID" || status=$?
-    [ "$status" -eq 143 ]
+    interrupt_big TERM -o m.pnm --checkpoint-every 0
+    [ "$STATUS" -eq 143 ]
     grep -q '^pnm-train: stopped by SIGTERM \(after epoch\|in epoch\) [0-9]* of 12' err.txt
     grep -q "checkpoint written to m.pnm.ckpt$" err.txt
     grep -qF "pnm-train: resume with: pnm-train --resume m.pnm.ckpt -d $DEV --log log.tsv -o m.pnm $BIG" err.txt
@@ -150,12 +152,8 @@ only_files() {
 }
 
 @test "checkpoint: SIGINT with 2 threads exits 130; resumed with 2 threads it is exact" {
-    start_big -o m.pnm -t 2 --checkpoint-every 0 --log log.tsv 2> err.txt
-    wait_for_epochs log.tsv 1
-    kill -INT "$BIG_PID"
-    local status=0
-    wait "$BIG_PID" || status=$?
-    [ "$status" -eq 130 ]
+    interrupt_big INT -o m.pnm -t 2 --checkpoint-every 0
+    [ "$STATUS" -eq 130 ]
     grep -q '^pnm-train: stopped by SIGINT' err.txt
     [ ! -e m.pnm ]
     # The thread count comes from the checkpoint.
@@ -167,10 +165,7 @@ only_files() {
 
 @test "checkpoint: --checkpoint FILE puts it elsewhere" {
     mkdir c
-    start_big -o m.pnm --checkpoint c/x.ck --checkpoint-every 3
-    wait_for -f c/x.ck
-    kill -KILL "$BIG_PID"
-    wait "$BIG_PID" || true
+    crash_big c/x.ck -o m.pnm --checkpoint c/x.ck --checkpoint-every 3
     run --separate-stderr pnm-train --resume c/x.ck --checkpoint c/x.ck -d "$DEV" -o m.pnm "$BIG"
     assert_success
     cmp m.pnm "$REF"
@@ -180,10 +175,7 @@ only_files() {
 # ---- what --resume refuses --------------------------------------------------------
 
 @test "checkpoint: --resume refuses settings, other data, a missing dev set, damaged files" {
-    start_big -o m.pnm --checkpoint-every 0 --checkpoint-steps 3
-    wait_for -f m.pnm.ckpt
-    kill -KILL "$BIG_PID"
-    wait "$BIG_PID" || true
+    crash_big m.pnm.ckpt -o m.pnm --checkpoint-every 0 --checkpoint-steps 3
     cp m.pnm.ckpt keep.ckpt
     # Settings are the checkpoint's: exit 2, naming the option.
     run --separate-stderr pnm-train --resume m.pnm.ckpt --lr 0.1 -d "$DEV" -o m.pnm "$BIG"

@@ -140,6 +140,17 @@ assert_no_output_left() {
     fi
 }
 
+# only_files NAME...: the current directory holds exactly these names.
+only_files() {
+    local want got
+    want=$(printf '%s\n' "$@" | sort)
+    got=$(ls -A | sort)
+    if [[ "$got" != "$want" ]]; then
+        batslib_print_kv_single_or_multi 8 expected "$want" actual "$got" |
+            batslib_decorate "unexpected files in $PWD" | fail
+    fi
+}
+
 # ---- models: pnm-train, pnm-mix, pnm-classify --------------------------------
 
 # Fails (in setup_file) when the model programs have not been built.

@@ -18,17 +18,6 @@ setup() {
     cd "$BATS_TEST_TMPDIR/w"
 }
 
-# only_files NAME...: the current directory holds exactly these names.
-only_files() {
-    local want got
-    want=$(printf '%s\n' "$@" | sort)
-    got=$(ls -A | sort)
-    if [[ "$got" != "$want" ]]; then
-        batslib_print_kv_single_or_multi 8 expected "$want" actual "$got" |
-            batslib_decorate "unexpected files in $PWD" | fail
-    fi
-}
-
 # ---- options ---------------------------------------------------------------
 
 @test "train: --help prints the usage and exits 0" {
