@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <new>
 #include <string>
 #include <vector>
@@ -22,9 +23,18 @@ struct pnm_sp {
 
 static pnm_sp *load(pnm_sp *sp, pnm_error *err)
 {
-    auto st = sp->proc.LoadFromSerializedProto(sp->bytes);
-    if (!st.ok()) {
-        pnm_error_set(err, "not a SentencePiece model (%s)", st.ToString().c_str());
+    // A crafted model can make SentencePiece throw while it builds its trie
+    // (Darts: "failed to insert key: zero-length key", found by fuzzing):
+    // an error like any other invalid model, not std::terminate.
+    try {
+        auto st = sp->proc.LoadFromSerializedProto(sp->bytes);
+        if (!st.ok()) {
+            pnm_error_set(err, "not a SentencePiece model (%s)", st.ToString().c_str());
+            delete sp;
+            return nullptr;
+        }
+    } catch (const std::exception &e) {
+        pnm_error_set(err, "not a SentencePiece model (%s)", e.what());
         delete sp;
         return nullptr;
     }
