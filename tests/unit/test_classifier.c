@@ -24,7 +24,7 @@ static const char *texts[] = {
     "play some jazz",
     "",
     "  weather   in\tnew york\n tomorrow ",
-    "caf\xC3\xA9 cr\xC3\xA8me br\xC3\xBBl\xC3\xA9" "e zebra",
+    "caf\xC3\xA9 cr\xC3\xA8me br\xC3\xBBl\303\251e zebra", /* octal: \xA9e would be one escape */
     "put bread eggs rice milk cheese apples and peanut butter on my list", /* > s words */
     "x",
 };
