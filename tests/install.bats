@@ -22,10 +22,14 @@ files_under() {
     (cd "$1" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort)
 }
 
+# A sanitizer build (make check-sanitize) is not installed: its libpnm.so
+# needs the sanitizer runtime in every program that links it.
+sanitizer_build() {
+    [[ -n ${PNM_SANITIZER_LOGS:-} ]]
+}
+
 setup_file() {
-    if [[ -n ${PNM_SANITIZER_LOGS:-} ]]; then
-        skip "a sanitizer build's libpnm.so needs the sanitizer runtime: make check tests install"
-    fi
+    sanitizer_build && return 0
     need_model_programs
     local d=$BATS_FILE_TMPDIR
     toy_tsv > "$d/toy.tsv"
@@ -34,6 +38,7 @@ setup_file() {
 }
 
 setup() {
+    sanitizer_build && skip "a sanitizer build is not installed (make check tests install)"
     P=$BATS_FILE_TMPDIR/prefix
     M=$BATS_FILE_TMPDIR/m.pnm
     export PKG_CONFIG_PATH=$P/lib/pkgconfig
