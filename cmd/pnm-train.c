@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "trainlog.h"
 
 static const char usage[] =
     "Usage: pnm-train [OPTION]... TRAIN.tsv\n"
@@ -137,10 +137,12 @@ static const char *option_name(int opt)
     return "?";
 }
 
-/* "OUTPUT.ckpt", or for standard output "pnm-train.ckpt". */
+/* "OUTPUT.ckpt"; "pnm-train.ckpt" for standard output or a device (no
+ * file beside /dev/stdout). */
 static const char *default_checkpoint(const char *output)
 {
-    if (strcmp(output, "-") == 0)
+    struct stat st;
+    if (strcmp(output, "-") == 0 || (stat(output, &st) == 0 && !S_ISREG(st.st_mode)))
         return "pnm-train.ckpt";
     size_t n = strlen(output);
     char *path = malloc(n + sizeof ".ckpt");
@@ -381,8 +383,16 @@ int main(int argc, char **argv)
     cli_close_input(dev);
     if (info.stopped)
         return stopped(&c, &info);
-    if (!model || pnm_model_save(model, c.output, &err))
+    if (!model)
         cli_die("%s", err.msg);
+    if (pnm_model_save(model, c.output, &err)) {
+        cli_error("%s", err.msg);
+        /* A run that checkpointed its last epoch needs no training again. */
+        if (info.checkpoints > 0 && info.epoch == info.train.epochs)
+            cli_error("the trained run is kept in %s: pnm-train --resume %s writes the model"
+                      " without training", c.fit.checkpoint_path, c.fit.checkpoint_path);
+        return 1;
+    }
     /* The model holds the work now; the checkpoint of this run is obsolete. */
     if ((info.checkpoints > 0 || (c.fit.resume_path &&
                                   strcmp(c.fit.resume_path, c.fit.checkpoint_path) == 0)) &&

@@ -22,6 +22,7 @@
 #include "adamw.h"
 #include "bio.h"
 #include "bytes.h"
+#include "checkpoint.h"
 #include "classifier.h"
 #include "corpus.h"
 #include "dataset.h"
@@ -45,6 +46,7 @@
 #include "stream.h"
 #include "tokens.h"
 #include "train.h"
+#include "trainlog.h"
 #include "utf8.h"
 #include "vocab.h"
 

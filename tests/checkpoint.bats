@@ -172,6 +172,19 @@ wait_for_epochs() {
     [ ! -e c/x.ck ]
 }
 
+@test "checkpoint: a model that cannot be written leaves the run's checkpoint, which writes it" {
+    run --separate-stderr run_big -o /dev/full -e 3
+    assert_failure 1
+    assert_stderr_contains "/dev/full: write error"
+    assert_stderr_contains "the trained run is kept in pnm-train.ckpt"
+    run --separate-stderr pnm-train --resume pnm-train.ckpt -d "$DEV" -o m.pnm "$BIG"
+    assert_success
+    assert_stderr_contains "resuming pnm-train.ckpt after epoch 3 of 3"
+    [[ "$stderr" != *"epoch 3/3"* ]]
+    run_big -o ref3.pnm -e 3
+    cmp m.pnm ref3.pnm
+}
+
 # ---- what --resume refuses --------------------------------------------------------
 
 @test "checkpoint: --resume refuses settings, other data, a missing dev set, damaged files" {

@@ -7,7 +7,6 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "checkpoint.h"
 #include "pnm.h"
 #include "tap.h"
 
