@@ -56,6 +56,8 @@ int pnm_config_check(const pnm_config *c, pnm_error *err)
                                  dims[i].name, dims[i].value, dims[i].min, dims[i].max);
     if (c->n_labels == 0 && c->n_tags == 0)
         return pnm_error_set(err, "the model has neither labels nor tags to predict");
+    if (c->tag_sentence > 1 || (c->tag_sentence && (c->n_labels == 0 || c->n_tags == 0)))
+        return pnm_error_set(err, "sentence-aware tagging needs labels and tags");
     if ((size_t)(2 * c->projection.window + 1) * c->projection.features * c->bottleneck >
         (size_t)1 << 30)
         return pnm_error_set(err, "the bottleneck would have more than 2^30 weights");
@@ -103,6 +105,7 @@ static size_t params_layout(pnm_params *p, const pnm_config *c, float *arena)
     TAKE(p->cls_b, c->n_labels);
     TAKE(p->tag_w, (size_t)c->n_tags * b);
     TAKE(p->tag_b, c->n_tags);
+    TAKE(p->tag_sent_w, c->tag_sentence ? (size_t)c->n_tags * b : 0);
 #undef TAKE
     return at;
 }
@@ -158,6 +161,8 @@ void pnm_params_init(const pnm_params *p, const pnm_config *c, uint64_t seed)
     fill(p->cls_b, c->n_labels, 0);
     fill_uniform(p->tag_w, c->n_tags * b, 1.0f / sqrtf((float)b), &rng);
     fill(p->tag_b, c->n_tags, 0);
+    if (c->tag_sentence)
+        fill_uniform(p->tag_sent_w, c->n_tags * b, 1.0f / sqrtf((float)b), &rng);
 }
 
 /* ---- workspace ----------------------------------------------------------- */
@@ -189,6 +194,7 @@ struct pnm_workspace {
     float *dh2, *dg2;              /* T x h_c */
     float *g1, *dg1;               /* h_t x b */
     float *dpooled;                /* b */
+    float *tag_bias;               /* n_tags: sentence-aware tagging */
     const float *const *ext_rows;  /* heads-only mode: caller's outputs */
     size_t n;
 };
@@ -221,7 +227,7 @@ static void ws_release(pnm_workspace *ws)
     }
     free(ws->row_start), free(ws->rng), free(ws->pooled);
     free(ws->label_probs), free(ws->label_logits);
-    free(ws->g1), free(ws->dg1), free(ws->dpooled);
+    free(ws->g1), free(ws->dg1), free(ws->dpooled), free(ws->tag_bias);
 }
 
 void pnm_workspace_free(pnm_workspace *ws)
@@ -272,6 +278,7 @@ static int ws_reserve(pnm_workspace *ws, size_t rows, size_t examples, bool trai
     ALLOC(ws->pooled, examples * b);
     ALLOC(ws->label_probs, examples * k), ALLOC(ws->label_logits, examples * k);
     ALLOC(ws->g1, ht * b), ALLOC(ws->dg1, ht * b), ALLOC(ws->dpooled, b);
+    ALLOC(ws->tag_bias, nt);
 #undef ALLOC
     if (!ok) {
         ws_release(ws);
@@ -385,6 +392,28 @@ static void add(float *x, const float *y, size_t n)
         x[i] += y[i];
 }
 
+/* y += W x, W k x b: a head over one pooled vector. */
+static void matvec_add(float *y, const float *w, const float *x, size_t k, size_t b)
+{
+    for (size_t j = 0; j < k; j++) {
+        float v = 0;
+        for (size_t d = 0; d < b; d++)
+            v += w[j * b + d] * x[d];
+        y[j] += v;
+    }
+}
+
+/* Backward of matvec_add: dW += dy x^T, dx += W^T dy. */
+static void matvec_add_backward(float *dw, float *dx, const float *dy, const float *w,
+                                const float *x, size_t k, size_t b)
+{
+    for (size_t j = 0; j < k; j++)
+        for (size_t d = 0; d < b; d++) {
+            dw[j * b + d] += dy[j] * x[d];
+            dx[d] += dy[j] * w[j * b + d];
+        }
+}
+
 /* The heads over O (rows of each example at ws->o or the caller's rows). */
 static void heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
                           size_t n, const float *const *ext)
@@ -398,17 +427,23 @@ static void heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspac
         if (k) {
             float *pooled = ws->pooled + i * b, *logits = ws->label_logits + i * k;
             attn_pool_forward(pooled, ws->alpha + r0, o, p->pool_q, rows, b);
-            for (size_t j = 0; j < k; j++) {
-                float v = p->cls_b[j];
-                for (size_t d = 0; d < b; d++)
-                    v += p->cls_w[j * b + d] * pooled[d];
-                logits[j] = v;
-            }
+            memcpy(logits, p->cls_b, k * sizeof *logits);
+            matvec_add(logits, p->cls_w, pooled, k, b);
         }
     }
     size_t total = ws->row_start[n];
-    if (nt)
-        linear_forward(ws->tag_logits, ws->o, p->tag_w, p->tag_b, total, b, nt);
+    if (!nt)
+        return;
+    linear_forward(ws->tag_logits, ws->o, p->tag_w, p->tag_b, total, b, nt);
+    /* Sentence-aware tagging: one tag bias per example from its pooled
+     * vector, so the same words can take the slot types of another intent. */
+    for (size_t i = 0; i < n && c->tag_sentence; i++) {
+        uint32_t r0 = ws->row_start[i], rows = ws->row_start[i + 1] - r0;
+        memset(ws->tag_bias, 0, nt * sizeof *ws->tag_bias);
+        matvec_add(ws->tag_bias, p->tag_sent_w, ws->pooled + i * b, nt, b);
+        for (uint32_t t = 0; t < rows; t++)
+            add(ws->tag_logits + ((size_t)r0 + t) * nt, ws->tag_bias, nt);
+    }
 }
 
 double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
@@ -505,29 +540,10 @@ void pnm_backward(const pnm_config *c, const pnm_params *p, const pnm_params *g,
     size_t hc = c->channel_hidden, total = ws->row_start[n];
     float *dx = ws->dx;
     memset(dx, 0, total * b * sizeof *dx);
-    /* Heads: dO accumulates in dy. */
+    /* Heads: dO accumulates in dy. The tagging head goes first: with
+     * sentence-aware tagging its gradient reaches the pooled vector too. */
     float *dO = ws->dy;
     memset(dO, 0, total * b * sizeof *dO);
-    for (size_t i = 0; i < n && k; i++) {
-        int32_t label = ex[i].label;
-        if (label < 0 || (uint32_t)label >= k)
-            continue;
-        uint32_t r0 = ws->row_start[i], rows = ws->row_start[i + 1] - r0;
-        float *dlogits = ws->label_logits + i * k; /* logits are no longer needed */
-        softmax_xent(ws->label_probs + i * k, dlogits, ws->label_logits + i * k, k,
-                     (uint32_t)label, 1.0f / opt->batch_examples);
-        const float *pooled = ws->pooled + i * b;
-        memset(ws->dpooled, 0, b * sizeof *ws->dpooled);
-        for (size_t j = 0; j < k; j++) {
-            g->cls_b[j] += dlogits[j];
-            for (size_t d = 0; d < b; d++) {
-                g->cls_w[j * b + d] += dlogits[j] * pooled[d];
-                ws->dpooled[d] += dlogits[j] * p->cls_w[j * b + d];
-            }
-        }
-        attn_pool_backward(dO + (size_t)r0 * b, g->pool_q, ws->dpooled, ws->alpha + r0,
-                           ws->o + (size_t)r0 * b, p->pool_q, rows, b);
-    }
     if (nt) {
         for (size_t i = 0; i < n; i++) {
             uint32_t r0 = ws->row_start[i], rows = ws->row_start[i + 1] - r0;
@@ -543,6 +559,32 @@ void pnm_backward(const pnm_config *c, const pnm_params *p, const pnm_params *g,
             }
         }
         linear_backward(dO, g->tag_w, g->tag_b, ws->tag_logits, ws->o, p->tag_w, total, b, nt);
+    }
+    for (size_t i = 0; i < n && k; i++) {
+        uint32_t r0 = ws->row_start[i], rows = ws->row_start[i + 1] - r0;
+        const float *pooled = ws->pooled + i * b;
+        memset(ws->dpooled, 0, b * sizeof *ws->dpooled);
+        int32_t label = ex[i].label;
+        bool scored = label >= 0 && (uint32_t)label < k;
+        if (scored) {
+            float *dlogits = ws->label_logits + i * k; /* logits are no longer needed */
+            softmax_xent(ws->label_probs + i * k, dlogits, ws->label_logits + i * k, k,
+                         (uint32_t)label, 1.0f / opt->batch_examples);
+            add(g->cls_b, dlogits, k);
+            matvec_add_backward(g->cls_w, ws->dpooled, dlogits, p->cls_w, pooled, k, b);
+        }
+        if (c->tag_sentence) {
+            /* The example's tag bias got the sum of its rows' gradients. */
+            memset(ws->tag_bias, 0, nt * sizeof *ws->tag_bias);
+            for (uint32_t t = 0; t < rows; t++)
+                add(ws->tag_bias, ws->tag_logits + ((size_t)r0 + t) * nt, nt);
+            matvec_add_backward(g->tag_sent_w, ws->dpooled, ws->tag_bias, p->tag_sent_w,
+                                pooled, nt, b);
+            scored = true;
+        }
+        if (scored)
+            attn_pool_backward(dO + (size_t)r0 * b, g->pool_q, ws->dpooled, ws->alpha + r0,
+                               ws->o + (size_t)r0 * b, p->pool_q, rows, b);
     }
     layernorm_backward(dx, g->ln_g, g->ln_b, dO, ws->x[c->layers], p->ln_g, ws->mean_f,
                        ws->rstd_f, total, b);

@@ -32,6 +32,8 @@ typedef struct pnm_config {
     uint32_t layers;           /* L */
     uint32_t n_labels;         /* sentence classes; 0 = no classification head */
     uint32_t n_tags;           /* word tags; 0 = no tagging head */
+    uint32_t tag_sentence;     /* 1: the tagging head also sees the pooled
+                                * sentence vector (needs both heads) */
 } pnm_config;
 
 /* Presets after the paper's sizes: x-small, small, base, large, x-large.
@@ -57,6 +59,7 @@ typedef struct pnm_params {
     float *pool_q;          /* attention pooling query, b */
     float *cls_w, *cls_b;   /* n_labels x b, n_labels */
     float *tag_w, *tag_b;   /* n_tags x b, n_tags */
+    float *tag_sent_w;      /* n_tags x b, with tag_sentence */
 } pnm_params;
 
 /* Number of floats in the arena. */

@@ -258,6 +258,7 @@ int pnm_model_encode(const pnm_model *m, pnm_buf *out, pnm_error *err)
     pnm_put_u32(p + 52, c->layers);
     pnm_put_u32(p + 56, c->n_labels);
     pnm_put_u32(p + 60, c->n_tags);
+    pnm_put_u32(p + 64, c->tag_sentence ? PNM_MODEL_OPTION_TAG_SENTENCE : 0);
     p += PNM_MODEL_HEADER_BYTES;
     p = put_names(p, m->labels, c->n_labels);
     p = put_names(p, m->tags, c->n_tags);
@@ -463,19 +464,25 @@ pnm_model *pnm_model_decode(const void *body, size_t len, pnm_error *err)
         return NULL;
     }
     uint32_t version = pnm_get_u32(b + 8);
-    if (version != PNM_MODEL_VERSION) {
+    if (version != 1 && version != PNM_MODEL_VERSION) {
         pnm_error_set(err, "model version %" PRIu32 " is not supported (this program reads"
-                      " version %d)", version, PNM_MODEL_VERSION);
+                      " versions 1 and %d)", version, PNM_MODEL_VERSION);
         return NULL;
     }
-    if (len < PNM_MODEL_HEADER_BYTES + CHECKSUM_BYTES) {
+    /* Version 1 is version 2 without the options word (all options off). */
+    uint32_t expect = version == 1 ? PNM_MODEL_V1_HEADER_BYTES : PNM_MODEL_HEADER_BYTES;
+    if (len < expect + CHECKSUM_BYTES) {
         corrupt(err, "body of %zu bytes is too short", len);
         return NULL;
     }
     uint32_t header = pnm_get_u32(b + 12);
-    if (header != PNM_MODEL_HEADER_BYTES) {
-        corrupt(err, "header of %" PRIu32 " bytes, expected %d", header,
-                PNM_MODEL_HEADER_BYTES);
+    if (header != expect) {
+        corrupt(err, "header of %" PRIu32 " bytes, expected %" PRIu32, header, expect);
+        return NULL;
+    }
+    uint32_t options = version == 1 ? 0 : pnm_get_u32(b + 64);
+    if (options & ~PNM_MODEL_OPTION_TAG_SENTENCE) {
+        corrupt(err, "unknown options 0x%" PRIx32, options);
         return NULL;
     }
     uint32_t sum = pnm_get_u32(b + len - CHECKSUM_BYTES);
@@ -493,13 +500,14 @@ pnm_model *pnm_model_decode(const void *body, size_t len, pnm_error *err)
         .layers = pnm_get_u32(b + 52),
         .n_labels = pnm_get_u32(b + 56),
         .n_tags = pnm_get_u32(b + 60),
+        .tag_sentence = (options & PNM_MODEL_OPTION_TAG_SENTENCE) != 0,
     };
     /* The configuration bounds the name counts (and so these arrays). */
     if (pnm_config_check(&c, err)) {
         pnm_error_prefix(err, "corrupt model");
         return NULL;
     }
-    cursor cur = {b, len - CHECKSUM_BYTES, PNM_MODEL_HEADER_BYTES};
+    cursor cur = {b, len - CHECKSUM_BYTES, header};
     pnm_model *m = NULL;
     name_view *labels = malloc(((size_t)c.n_labels + 1) * sizeof *labels);
     name_view *tags = malloc(((size_t)c.n_tags + 1) * sizeof *tags);

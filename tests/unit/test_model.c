@@ -12,7 +12,7 @@ enum { N_EX = 5, MAX_WORDS = 7 };
 
 static pnm_config tiny_config(void)
 {
-    pnm_config c = {{16, 4, 1, 0}, 6, 8, 6, 5, 2, 3, 4};
+    pnm_config c = {{16, 4, 1, 0}, 6, 8, 6, 5, 2, 3, 4, 0};
     return c;
 }
 
@@ -46,9 +46,10 @@ static double loss_of(const pnm_config *c, const pnm_params *p, pnm_workspace *w
 
 /* Compares analytic and numeric derivatives at a few entries of every
  * tensor; returns the worst mismatch relative to the gradient's scale. */
-static double grad_check(float dropout)
+static double grad_check(float dropout, uint32_t tag_sentence)
 {
     pnm_config c = tiny_config();
+    c.tag_sentence = tag_sentence;
     size_t n = pnm_params_count(&c);
     float *arena = malloc(n * sizeof *arena), *grad = calloc(n, sizeof *grad);
     pnm_params p, g;
@@ -188,12 +189,15 @@ int main(void)
     CHECK(pnm_params_count(&base) > 1000000 && pnm_params_count(&base) < 1300000,
           "the base preset has about a million parameters");
 
-    double worst = grad_check(0.0f);
+    double worst = grad_check(0.0f, 0);
     printf("# worst gradient mismatch without dropout: %.2e of the largest gradient\n", worst);
     CHECK(worst < 1e-2, "gradients match finite differences (no dropout)");
-    worst = grad_check(0.3f);
+    worst = grad_check(0.3f, 0);
     printf("# worst gradient mismatch with dropout 0.3: %.2e\n", worst);
     CHECK(worst < 1e-2, "gradients match finite differences (dropout 0.3)");
+    worst = grad_check(0.3f, 1);
+    printf("# worst gradient mismatch with sentence-aware tagging: %.2e\n", worst);
+    CHECK(worst < 1e-2, "gradients match finite differences (sentence-aware tagging)");
     CHECK(shard_independent(), "an example's result does not depend on its shard");
     double acc = overfit();
     printf("# tiny model fits its data: %.3f\n", acc);

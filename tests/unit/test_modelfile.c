@@ -94,6 +94,7 @@ typedef struct spec {
     size_t n_params;
     int bad_checksum;
     uint32_t claim_labels;      /* when not 0, the n_labels stored (names: c.n_labels) */
+    uint32_t options;           /* version 2's options word */
 } spec;
 
 static void put(uint8_t **p, const void *src, size_t n)
@@ -118,8 +119,8 @@ static size_t build_body(const spec *s, uint8_t **out)
     pnm_put_u64(p, s->c.projection.seed), p += 8;
     uint32_t rest[] = {s->c.seq_len, s->c.bottleneck, s->c.token_hidden, s->c.channel_hidden,
                        s->c.layers, s->claim_labels ? s->claim_labels : s->c.n_labels,
-                       s->c.n_tags};
-    for (int i = 0; i < 7; i++, p += 4)
+                       s->c.n_tags, s->options};
+    for (int i = 0; i < (s->version == 1 ? 7 : 8); i++, p += 4)
         pnm_put_u32(p, rest[i]);
     for (int t = 0; t < 2; t++) {
         const char *const *names = t ? s->tags : s->labels;
@@ -275,8 +276,8 @@ static void test_round_trip(const void *vocab, size_t vocab_len, const char *dir
     free(f2);
 
     /* The man page's encoder gives the same body: same identity. */
-    spec s = {"PNMMODEL", 1, 64, c, label_names, tag_names, vocab, vocab_len, count,
-              m->params, count, 0, 0};
+    spec s = {"PNMMODEL", 2, 68, c, label_names, tag_names, vocab, vocab_len, count,
+              m->params, count, 0, 0, 0};
     pnm_model *e = load_spec(&s, &err);
     CHECK(e && e->id == m->id, "a body built from pnm-model(5) alone loads, same identity");
     pnm_model_free(e);
@@ -401,8 +402,8 @@ static void test_damage(const void *vocab, size_t vocab_len, const char *dir)
 
     /* Below zstd: every flip of the body is caught by the model's checksum. */
     size_t count = pnm_params_count(&c);
-    spec s = {"PNMMODEL", 1, 64, c, label_names, tag_names, vocab, vocab_len, count,
-              m->params, count, 0, 0};
+    spec s = {"PNMMODEL", 2, 68, c, label_names, tag_names, vocab, vocab_len, count,
+              m->params, count, 0, 0, 0};
     uint8_t *body, *z;
     size_t bn = build_body(&s, &body), body_missed = 0;
     for (size_t i = 0; i < bn; i++) {
@@ -444,8 +445,8 @@ static void test_crafted(const void *vocab, size_t vocab_len)
     size_t count = pnm_params_count(&c);
     float *w = calloc(count + 1, sizeof *w);
     pnm_error err;
-    const spec good = {"PNMMODEL", 1, 64, c, label_names, tag_names, vocab, vocab_len, count,
-                       w, count, 0, 0};
+    const spec good = {"PNMMODEL", 2, 68, c, label_names, tag_names, vocab, vocab_len, count,
+                       w, count, 0, 0, 0};
     pnm_model *m = load_spec(&good, &err);
     CHECK(m != NULL, "crafted: the well-formed body loads");
     pnm_model_free(m);
@@ -454,9 +455,22 @@ static void test_crafted(const void *vocab, size_t vocab_len)
     s.magic = "PNMMODEX";
     CHECK(refused(&s, "not a pnm model", &err) && strcmp(err.msg, "not a pnm model") == 0,
           "crafted: wrong magic");
-    s = good, s.version = 2;
-    CHECK(refused(&s, "model version 2 is not supported (this program reads version 1)", &err),
-          "crafted: version 2 refused by number");
+    s = good, s.version = 3;
+    CHECK(refused(&s, "model version 3 is not supported (this program reads versions 1 and 2)",
+                  &err),
+          "crafted: version 3 refused by number");
+    s = good, s.version = 1, s.header_bytes = 64;
+    m = load_spec(&s, &err);
+    CHECK(m && !m->config.tag_sentence, "crafted: version 1 (no options word) still loads");
+    pnm_model_free(m);
+    s = good, s.version = 1;
+    CHECK(refused(&s, "corrupt model: header of 68 bytes, expected 64", &err),
+          "crafted: version 1 with version 2's header size");
+    s = good, s.options = 2;
+    CHECK(refused(&s, "corrupt model: unknown options 0x2", &err), "crafted: unknown option");
+    s = good, s.options = PNM_MODEL_OPTION_TAG_SENTENCE;
+    CHECK(refused(&s, "the configuration has", &err),
+          "crafted: sentence-aware tagging with the weights of a model without it");
     s = good, s.header_bytes = 72;
     CHECK(refused(&s, "corrupt model: header of 72 bytes", &err), "crafted: header size");
     s = good, s.bad_checksum = 1;
