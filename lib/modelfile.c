@@ -369,6 +369,12 @@ static int decompress(const uint8_t *data, size_t len, const pnm_frame_kind *k, 
     if (known != ZSTD_CONTENTSIZE_UNKNOWN && known > limit)
         return corrupt_what(err, k->what, "%llu bytes uncompressed, above the limit of %zu",
                             known, limit);
+    /* Nor can the frame make more than ZSTD_BLOCKSIZE_MAX bytes of each 4 it
+     * holds (an RLE block: a 3-byte header and the byte): a 20-byte file
+     * that claims 1 GiB is refused here, not given 1 GiB (found by fuzzing). */
+    if (known != ZSTD_CONTENTSIZE_UNKNOWN && known / (ZSTD_BLOCKSIZE_MAX / 4) > len)
+        return corrupt_what(err, k->what, "a zstd frame of %zu bytes cannot hold the %llu"
+                            " bytes it claims", len, known);
     /* One byte more than a stated size: the buffer never fills, since zstd
      * itself refuses content longer than stated. */
     size_t cap = known != ZSTD_CONTENTSIZE_UNKNOWN ? (size_t)known + 1
