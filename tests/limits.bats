@@ -97,3 +97,11 @@ set_u32() {
         assert_stderr_contains "claims 67108865 bytes, above the limit of 67108864"
     done
 }
+
+@test "limits: a model whose zstd frame claims more than it can hold is refused unallocated" {
+    # 20 bytes: a frame header stating 1 GiB of content, one raw 8-byte block.
+    printf '\x28\xb5\x2f\xfd\xa0\x00\x00\x00\x40\x41\x00\x00PNMMODEL' > claims.pnm
+    run --separate-stderr pnm-mix -m claims.pnm "$S/feat"
+    assert_failure 1
+    assert_stderr_contains "claims.pnm: corrupt model: a zstd frame of 20 bytes cannot hold the 1073741824 bytes it claims"
+}
