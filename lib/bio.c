@@ -39,38 +39,41 @@ void pnm_bio_free(pnm_bio *b)
     memset(b, 0, sizeof *b);
 }
 
+/* Back pointers, two score rows and the best previous tag of each type. */
 size_t pnm_bio_scratch_size(const pnm_bio *b, uint32_t rows)
 {
-    return ((size_t)rows * sizeof(uint32_t) + 2 * sizeof(float)) * b->n_tags;
+    return ((size_t)rows + 4) * b->n_tags * sizeof(uint32_t);
 }
 
-static bool allowed(const pnm_bio *b, int64_t prev, uint32_t cur)
-{
-    if (b->kind[cur] != 'I')
-        return true;
-    return prev >= 0 && b->kind[prev] != 'O' && b->type[prev] == b->type[cur];
-}
-
+/* The constraint makes each step linear in the tags, not quadratic: a B-X
+ * or O may follow anything, so its best predecessor is the overall best;
+ * an I-X may follow only B-X or I-X, the best of its type. Ties go to the
+ * lowest tag index, as a plain argmax over the allowed tags would. */
 void pnm_bio_decode(const pnm_bio *b, const float *probs, uint32_t rows, uint32_t *out,
                     void *scratch)
 {
     uint32_t n = b->n_tags;
     if (rows == 0 || n == 0)
         return;
-    uint32_t *back = scratch;
-    float *score = (float *)(back + (size_t)rows * n), *next = score + n;
+    uint32_t *back = scratch, *type_arg = back + (size_t)rows * n;
+    float *score = (float *)(type_arg + n), *next = score + n, *type_best = next + n;
     for (uint32_t k = 0; k < n; k++)
-        score[k] = allowed(b, -1, k) ? logf(probs[k] + 1e-30f) : -INFINITY;
+        score[k] = b->kind[k] != 'I' ? logf(probs[k] + 1e-30f) : -INFINITY;
     for (uint32_t t = 1; t < rows; t++) {
         const float *p = probs + (size_t)t * n;
+        uint32_t arg = 0;
+        for (uint32_t j = 0; j < n; j++) {
+            type_best[j] = -INFINITY, type_arg[j] = 0;
+            arg = score[j] > score[arg] ? j : arg;
+        }
+        for (uint32_t j = 0; j < n; j++)
+            if (b->kind[j] != 'O' && score[j] > type_best[b->type[j]])
+                type_best[b->type[j]] = score[j], type_arg[b->type[j]] = j;
         for (uint32_t k = 0; k < n; k++) {
-            float best = -INFINITY;
-            uint32_t arg = 0;
-            for (uint32_t j = 0; j < n; j++)
-                if (score[j] > best && allowed(b, j, k))
-                    best = score[j], arg = j;
+            uint32_t from = b->kind[k] == 'I' ? type_arg[b->type[k]] : arg;
+            float best = b->kind[k] == 'I' ? type_best[b->type[k]] : score[arg];
             next[k] = best + logf(p[k] + 1e-30f);
-            back[(size_t)t * n + k] = arg;
+            back[(size_t)t * n + k] = from;
         }
         memcpy(score, next, n * sizeof *score);
     }
