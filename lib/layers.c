@@ -90,6 +90,26 @@ static inline float tanh_approx(float x)
 #define GELU_C 0.044715f
 
 PNM_SIMD_CLONES
+void gather_add_rows(float *out, const float *table, const uint16_t *idx, size_t n, size_t c)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float *row = table + (size_t)idx[i] * c;
+        for (size_t j = 0; j < c; j++)
+            out[j] += row[j];
+    }
+}
+
+PNM_SIMD_CLONES
+void scatter_add_rows(float *dtable, const float *dout, const uint16_t *idx, size_t n, size_t c)
+{
+    for (size_t i = 0; i < n; i++) {
+        float *row = dtable + (size_t)idx[i] * c;
+        for (size_t j = 0; j < c; j++)
+            row[j] += dout[j];
+    }
+}
+
+PNM_SIMD_CLONES
 void gelu_forward(float *out, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -25,6 +25,12 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
 void gelu_forward(float *out, const float *x, size_t n);
 void gelu_backward(float *dx, const float *x, const float *dout, size_t n);
 
+/* The sparse bottleneck's kernel: out (c values) += the sum of the rows
+ * idx[0..n) of table (rows of c values), added in index order. Backward
+ * scatters: each of those rows of dtable += dout. */
+void gather_add_rows(float *out, const float *table, const uint16_t *idx, size_t n, size_t c);
+void scatter_add_rows(float *dtable, const float *dout, const uint16_t *idx, size_t n, size_t c);
+
 /* Linear over rows: out (n x o) = x (n x i) W^T + bias, W being o x i. */
 void linear_forward(float *out, const float *x, const float *w, const float *bias,
                     size_t n, size_t i, size_t o);

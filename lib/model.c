@@ -308,13 +308,8 @@ static void bottleneck_forward(float *out, const pnm_config *c, const pnm_params
             int64_t pos = (int64_t)t + k;
             if (pos < 0 || pos >= words)
                 continue;
-            const uint16_t *bk = e->buckets + (size_t)pos * n;
-            const float *block = p->bott_w + (size_t)(k + w) * m * b;
-            for (size_t i = 0; i < n; i++) {
-                const float *row = block + (size_t)bk[i] * b;
-                for (size_t j = 0; j < b; j++)
-                    o[j] += row[j];
-            }
+            gather_add_rows(o, p->bott_w + (size_t)(k + w) * m * b,
+                            e->buckets + (size_t)pos * n, n, b);
         }
     }
 }
@@ -333,13 +328,8 @@ static void bottleneck_backward(const pnm_params *g, const float *dout, const pn
             int64_t pos = (int64_t)t + k;
             if (pos < 0 || pos >= words)
                 continue;
-            const uint16_t *bk = e->buckets + (size_t)pos * n;
-            float *block = g->bott_w + (size_t)(k + w) * m * b;
-            for (size_t i = 0; i < n; i++) {
-                float *row = block + (size_t)bk[i] * b;
-                for (size_t j = 0; j < b; j++)
-                    row[j] += d[j];
-            }
+            scatter_add_rows(g->bott_w + (size_t)(k + w) * m * b, d,
+                             e->buckets + (size_t)pos * n, n, b);
         }
     }
 }
