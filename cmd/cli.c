@@ -7,10 +7,17 @@
 #include <string.h>
 #include <unistd.h>
 
+/* OpenBLAS. Its threads, spinning while they wait, cost more than they
+ * give on the small products of one record (3x the wall time of
+ * pnm-classify on a loaded 2-core machine); programs that use several
+ * cores split the work themselves (pnm-train -t). */
+void openblas_set_num_threads(int num_threads);
+
 void cli_init(char **argv)
 {
     signal(SIGPIPE, SIG_DFL);
     argv[0] = program_invocation_short_name;
+    openblas_set_num_threads(1);
 }
 
 static void vmessage(const char *fmt, va_list ap)

@@ -12,8 +12,8 @@
 #include "pnm.h"
 
 /* Restores the default SIGPIPE action, so `| head` ends a program quietly
- * even when its parent ignored the signal; and names the program by its
- * short name in getopt's own messages. */
+ * even when its parent ignored the signal; names the program by its short
+ * name in getopt's own messages; keeps BLAS to the calling thread. */
 void cli_init(char **argv);
 
 /* "PROGRAM: message" on stderr. */
