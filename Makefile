@@ -2,7 +2,7 @@
 #   make deps     install what is missing (Debian, apt-get)
 #   make          build bin/ and build/libpnm.a
 #   make check    unit tests, bats tests and man page lint: "N passed, N failed"
-#   make bench    throughput and stream size figures (scripts/bench)
+#   make bench    speed, latency, memory: docs/PERFORMANCE.md (scripts/bench)
 #   make check-sanitize  make check built with ASan + UBSan (+ LSan) in build/sanitize
 
 BUILD   ?= build
@@ -80,7 +80,7 @@ check-sanitize:
 		CXXFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" check
 
 bench: all
-	scripts/bench
+	PNM_BIN=$(BIN) PNM_BUILD=$(BUILD) scripts/bench
 
 clean:
 	rm -rf $(BUILD) $(BIN)
