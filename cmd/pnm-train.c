@@ -140,20 +140,16 @@ static const char *option_name(int opt)
     return "?";
 }
 
-/* "OUTPUT.ckpt"; "pnm-train.ckpt" for standard output or a device (no
- * file beside /dev/stdout). */
-static const char *default_checkpoint(const char *output)
+/* "OUTPUT.ckpt" in buf; "pnm-train.ckpt" for standard output or a device
+ * (no file beside /dev/stdout). */
+static const char *default_checkpoint(const char *output, char buf[static PATH_MAX])
 {
     struct stat st;
     if (strcmp(output, "-") == 0 || (stat(output, &st) == 0 && !S_ISREG(st.st_mode)))
         return "pnm-train.ckpt";
-    size_t n = strlen(output);
-    char *path = malloc(n + sizeof ".ckpt");
-    if (!path)
-        cli_die("out of memory");
-    memcpy(path, output, n);
-    memcpy(path + n, ".ckpt", sizeof ".ckpt");
-    return path;
+    if (snprintf(buf, PATH_MAX, "%s.ckpt", output) >= PATH_MAX)
+        cli_die("%s: the name is too long to add .ckpt for the checkpoint", output);
+    return buf;
 }
 
 static float cli_float(const char *option, const char *arg, float min, float max)
@@ -257,8 +253,6 @@ static config parse(int argc, char **argv)
     if (argc - optind != 1)
         cli_usage_error(argc == optind ? "no training file" : "one training file only");
     f->train_name = argv[optind];
-    if (!f->checkpoint_path)
-        f->checkpoint_path = default_checkpoint(c.output);
     c.tty = isatty(STDERR_FILENO);
     return c;
 }
@@ -365,6 +359,9 @@ int main(int argc, char **argv)
 {
     cli_init(argv);
     config c = parse(argc, argv);
+    char checkpoint[PATH_MAX];
+    if (!c.fit.checkpoint_path)
+        c.fit.checkpoint_path = default_checkpoint(c.output, checkpoint);
     pnm_error err;
     FILE *train = cli_open_input(c.fit.train_name, &err), *dev = NULL;
     if (!train)
