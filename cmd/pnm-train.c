@@ -386,7 +386,9 @@ int main(int argc, char **argv)
         return stopped(&c, &info);
     if (!model)
         cli_die("%s", err.msg);
-    if (pnm_model_save(model, c.output, &err)) {
+    int unsaved = pnm_model_save(model, c.output, &err);
+    pnm_model_free(model);
+    if (unsaved) {
         cli_error("%s", err.msg);
         /* A run that checkpointed its last epoch needs no training again. */
         if (info.checkpoints > 0 && info.epoch == info.train.epochs)
@@ -407,7 +409,6 @@ int main(int argc, char **argv)
         }
         fputc('\n', stderr);
     }
-    pnm_model_free(model);
     if (c.log && fclose(c.log) != 0 && !c.log_failed) {
         c.log_err = (pnm_error){{0}};
         pnm_error_set(&c.log_err, "write error: %s", strerror(errno));
