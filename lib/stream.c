@@ -451,6 +451,9 @@ static int reader_read_header(pnm_reader *r, pnm_error *err)
         return reader_error(r, err, "not a pnm stream (no PNM magic at byte 0)");
     pnm_header *h = &r->header;
     h->kind = (pnm_kind)fixed[3];
+    /* The model file is the other pnm format a user may pass by mistake. */
+    if (got >= 8 && memcmp(fixed, "PNMMODEL", 8) == 0)
+        return reader_error(r, err, "a pnm model, not a stream (models go after -m)");
     if (h->kind != PNM_KIND_TOKENS && h->kind != PNM_KIND_FEATURES &&
         h->kind != PNM_KIND_HIDDEN)
         return reader_error(r, err, "unknown pnm stream kind '%c' (0x%02x) at byte 3", fixed[3] >= 32 && fixed[3] < 127 ? fixed[3] : '?', fixed[3]);

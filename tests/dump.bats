@@ -197,6 +197,17 @@ setup() {
     assert_stderr_contains "version 0"
 }
 
+@test "dump: a model file given as a stream is named as a model" {
+    local model=$BATS_TEST_DIRNAME/../models/default.pnm
+    run --separate-stderr pnm-dump "$model"
+    assert_failure 1
+    assert_stderr_contains "a pnm model, not a stream (models go after -m)"
+    assert_output ""
+    run --separate-stderr pnm-classify -m "$model" "$model"
+    assert_failure 1
+    assert_stderr_contains "a pnm model, not a stream"
+}
+
 @test "dump: an unknown kind byte is refused" {
     cp "$TOK" "$BATS_TEST_TMPDIR/k.pnm"
     set_byte "$BATS_TEST_TMPDIR/k.pnm" 3 88 # X
