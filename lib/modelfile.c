@@ -4,9 +4,11 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zstd.h>
 
 #include "bytes.h"
@@ -140,9 +142,11 @@ void pnm_model_free(pnm_model *m)
 
 /* Validates and copies everything but the weights (which start at zero);
  * shared by pnm_model_new and the loader. */
+/* With alloc_params false, m->params stays NULL for the caller to set and
+ * bind (a loader that turns the file's buffer into the weights). */
 static pnm_model *model_create(const pnm_config *c, const name_view *labels,
                                const name_view *tags, const void *vocab, size_t vocab_len,
-                               pnm_error *err)
+                               bool alloc_params, pnm_error *err)
 {
     if (pnm_config_check(c, err))
         return NULL;
@@ -182,13 +186,14 @@ static pnm_model *model_create(const pnm_config *c, const name_view *labels,
     m->tags = copy_names(tags, c->n_tags);
     m->vocab = malloc(vocab_len);
     m->vocab_len = vocab_len;
-    m->params = calloc(count ? count : 1, sizeof *m->params);
-    if (!m->labels || !m->tags || !m->vocab || !m->params) {
+    m->params = alloc_params ? calloc(count ? count : 1, sizeof *m->params) : NULL;
+    if (!m->labels || !m->tags || !m->vocab || (alloc_params && !m->params)) {
         pnm_error_set(err, "out of memory");
         goto fail;
     }
     memcpy(m->vocab, vocab, vocab_len);
-    pnm_params_bind(&m->p, &m->config, m->params);
+    if (alloc_params)
+        pnm_params_bind(&m->p, &m->config, m->params);
     return m;
 fail:
     pnm_model_free(m);
@@ -205,7 +210,7 @@ pnm_model *pnm_model_new(const pnm_config *c, const char *const *labels,
     }
     name_view *lv = views_of(labels, c->n_labels, err);
     name_view *tv = lv ? views_of(tags, c->n_tags, err) : NULL;
-    pnm_model *m = tv ? model_create(c, lv, tv, vocab, vocab_len, err) : NULL;
+    pnm_model *m = tv ? model_create(c, lv, tv, vocab, vocab_len, true, err) : NULL;
     free(lv);
     free(tv);
     return m;
@@ -355,15 +360,37 @@ static int corrupt_what(pnm_error *err, const char *what, const char *fmt, ...)
 }
 #define corrupt(err, ...) corrupt_what(err, "model", __VA_ARGS__)
 
-/* Decompresses the one zstd frame that data must be, refusing more than
- * k->limit bytes: a frame that states its size is checked before the
+/* The compressed bytes: in.src[0..in.size) first, then, when f is not
+ * NULL, the rest of f, read into chunk as the frame needs it (so a model
+ * file and its body are never in memory whole at once). total is the size
+ * of the whole input. */
+typedef struct zinput {
+    ZSTD_inBuffer in;
+    FILE *f;
+    uint8_t *chunk;
+    size_t total, before; /* before: bytes of the chunks used up */
+} zinput;
+
+/* Refills in once it is used up; false at the end of the input. */
+static bool zinput_more(zinput *z)
+{
+    if (z->in.pos < z->in.size)
+        return true;
+    if (!z->f)
+        return false;
+    z->before += z->in.size;
+    z->in = (ZSTD_inBuffer){z->chunk, fread(z->chunk, 1, READ_CHUNK, z->f), 0};
+    return z->in.size > 0;
+}
+
+/* Decompresses the one zstd frame that the input must be, refusing more
+ * than k->limit bytes: a frame that states its size is checked before the
  * allocation, one that does not is decompressed into a buffer that grows
  * up to the limit. */
-static int decompress(const uint8_t *data, size_t len, const pnm_frame_kind *k, pnm_buf *body,
-                      pnm_error *err)
+static int decompress(zinput *z, const pnm_frame_kind *k, pnm_buf *body, pnm_error *err)
 {
-    const size_t limit = k->limit;
-    unsigned long long known = ZSTD_getFrameContentSize(data, len);
+    const size_t limit = k->limit, len = z->total;
+    unsigned long long known = ZSTD_getFrameContentSize(z->in.src, z->in.size);
     if (known == ZSTD_CONTENTSIZE_ERROR)
         return corrupt_what(err, k->what, "truncated or invalid zstd frame header");
     if (known != ZSTD_CONTENTSIZE_UNKNOWN && known > limit)
@@ -385,11 +412,10 @@ static int decompress(const uint8_t *data, size_t len, const pnm_frame_kind *k, 
         ZSTD_freeDCtx(zd);
         return pnm_error_set(err, "out of memory");
     }
-    ZSTD_inBuffer in = {data, len, 0};
     ZSTD_outBuffer out = {body->data, cap, 0};
     int rc = 0;
     for (;;) {
-        size_t left = ZSTD_decompressStream(zd, &out, &in);
+        size_t left = ZSTD_decompressStream(zd, &out, &z->in);
         if (ZSTD_isError(left)) {
             rc = corrupt_what(err, k->what, "zstd: %s", ZSTD_getErrorName(left));
             break;
@@ -400,13 +426,13 @@ static int decompress(const uint8_t *data, size_t len, const pnm_frame_kind *k, 
             break;
         }
         if (left == 0) {
-            if (in.pos < in.size)
+            if (zinput_more(z))
                 rc = corrupt_what(err, k->what, "%zu bytes after the zstd frame",
-                                  in.size - in.pos);
+                                  len - z->before - z->in.pos);
             break;
         }
         if (out.pos < out.size) {
-            if (in.pos == in.size) {
+            if (!zinput_more(z)) {
                 rc = corrupt_what(err, k->what, "truncated zstd data");
                 break;
             }
@@ -458,9 +484,11 @@ static int take_names(cursor *c, name_view *v, uint32_t n, const char *what, pnm
     return 0;
 }
 
-pnm_model *pnm_model_decode(const void *body, size_t len, pnm_error *err)
+/* pnm_model_decode; with own (whose data is body), the weights are decoded
+ * into own's buffer, which the model then keeps: a loaded model never holds
+ * its body and a copy of its weights at once (peak memory). */
+static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *err)
 {
-    const uint8_t *b = body;
     if (len < MAGIC_BYTES || memcmp(b, MAGIC, MAGIC_BYTES) != 0) {
         pnm_error_set(err, "not a pnm model");
         return NULL;
@@ -552,26 +580,41 @@ pnm_model *pnm_model_decode(const void *body, size_t len, pnm_error *err)
         goto done;
     }
     const uint8_t *w = take(&cur, 4 * count);
-    m = model_create(&c, labels, tags, vocab, vocab_len, err);
+    uint64_t id = pnm_hash64(b, len, 0); /* before own's bytes are overwritten */
+    m = model_create(&c, labels, tags, vocab, vocab_len, own == NULL, err);
     if (!m) {
         pnm_error_prefix(err, "corrupt model");
         goto done;
     }
+    /* In own's buffer, weight i moves from w + 4i down to 4i: it is read
+     * before anything is written over it. */
+    float *params = own ? (float *)(void *)own->data : m->params;
     for (size_t i = 0; i < count; i++) {
         uint32_t bits = pnm_get_u32(w + 4 * i);
-        memcpy(&m->params[i], &bits, 4);
-        if (!isfinite(m->params[i])) {
+        memcpy(&params[i], &bits, 4);
+        if (!isfinite(params[i])) {
             corrupt(err, "parameter %zu is not finite", i);
             pnm_model_free(m);
             m = NULL;
             goto done;
         }
     }
-    m->id = pnm_hash64(b, len, 0);
+    if (own) {
+        float *fit = realloc(own->data, (count ? count : 1) * sizeof *fit);
+        m->params = fit ? fit : params; /* a failed shrink keeps the larger block */
+        *own = (pnm_buf){0};
+        pnm_params_bind(&m->p, &m->config, m->params);
+    }
+    m->id = id;
 done:
     free(labels);
     free(tags);
     return m;
+}
+
+pnm_model *pnm_model_decode(const void *body, size_t len, pnm_error *err)
+{
+    return decode(body, len, NULL, err);
 }
 
 /* The body of data, which must be one zstd frame of kind k. */
@@ -580,7 +623,8 @@ static int frame_open(const void *data, size_t len, const pnm_frame_kind *k, pnm
 {
     if (len < sizeof zstd_magic || memcmp(data, zstd_magic, sizeof zstd_magic) != 0)
         return pnm_error_set(err, "not a pnm %s", k->what);
-    return decompress(data, len, k, body, err);
+    zinput z = {{data, len, 0}, NULL, NULL, len, 0};
+    return decompress(&z, k, body, err);
 }
 
 pnm_model *pnm_model_load_bytes(const void *data, size_t len, pnm_error *err)
@@ -588,7 +632,7 @@ pnm_model *pnm_model_load_bytes(const void *data, size_t len, pnm_error *err)
     pnm_buf body = {0};
     pnm_model *m = NULL;
     if (frame_open(data, len, &model_kind, &body, err) == 0)
-        m = pnm_model_decode(body.data, body.len, err);
+        m = decode(body.data, body.len, &body, err);
     pnm_buf_free(&body);
     return m;
 }
@@ -600,8 +644,12 @@ int pnm_frame_load(const char *path, const pnm_frame_kind *k, pnm_buf *body, pnm
         return pnm_error_set(err, "%s: %s", path, strerror(errno));
     /* Nothing larger can be of this kind: zstd's bound for the largest body. */
     size_t limit = ZSTD_compressBound(k->limit);
+    struct stat st;
+    bool regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
     pnm_buf data = {0};
     int rc = -1;
+    /* A regular file says its size, which bounds what its frame may claim:
+     * it is decompressed as it is read. Anything else is read whole first. */
     for (;;) {
         if (!pnm_buf_reserve(&data, READ_CHUNK)) {
             pnm_error_set(err, "%s: out of memory", path);
@@ -612,19 +660,27 @@ int pnm_frame_load(const char *path, const pnm_frame_kind *k, pnm_buf *body, pnm
         if (data.len >= sizeof zstd_magic &&
             memcmp(data.data, zstd_magic, sizeof zstd_magic) != 0)
             break; /* not of this kind: no need to read on */
-        if (data.len > limit) {
+        if (data.len > limit || (regular && (uint64_t)st.st_size > limit)) {
             pnm_error_set(err, "%s: corrupt %s: more than %zu bytes", path, k->what, limit);
             goto done;
         }
-        if (got < READ_CHUNK) {
-            if (ferror(f)) {
-                pnm_error_set(err, "%s: read error: %s", path, strerror(errno));
-                goto done;
-            }
+        if (got < READ_CHUNK || regular)
             break;
-        }
     }
-    if ((rc = frame_open(data.data, data.len, k, body, err)))
+    if (ferror(f)) {
+        pnm_error_set(err, "%s: read error: %s", path, strerror(errno));
+        goto done;
+    }
+    if (data.len < sizeof zstd_magic || memcmp(data.data, zstd_magic, sizeof zstd_magic) != 0) {
+        pnm_error_set(err, "%s: not a pnm %s", path, k->what);
+        goto done;
+    }
+    zinput z = {{data.data, data.len, 0}, regular ? f : NULL, data.data,
+                regular ? (size_t)st.st_size : data.len, 0};
+    rc = decompress(&z, k, body, err);
+    if (ferror(f))
+        rc = pnm_error_set(err, "read error: %s", strerror(errno));
+    if (rc)
         pnm_error_prefix(err, "%s", path);
 done:
     fclose(f);
@@ -637,7 +693,7 @@ pnm_model *pnm_model_load(const char *path, pnm_error *err)
     pnm_buf body = {0};
     pnm_model *m = NULL;
     if (pnm_frame_load(path, &model_kind, &body, err) == 0 &&
-        !(m = pnm_model_decode(body.data, body.len, err)))
+        !(m = decode(body.data, body.len, &body, err)))
         pnm_error_prefix(err, "%s", path);
     pnm_buf_free(&body);
     return m;
