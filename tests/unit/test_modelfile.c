@@ -538,6 +538,56 @@ static void test_crafted(const void *vocab, size_t vocab_len)
     free(w);
 }
 
+/* Writes n bytes of data to path; 0 on success. */
+static int write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(data, 1, n, f) == n;
+    return (f && fclose(f) != 0) || !ok ? -1 : 0;
+}
+
+/* A model file of several read chunks (1 MiB each) is decompressed as it
+ * is read: it loads identical, and its damage is named as from memory. */
+static void test_file_streaming(const void *vocab, size_t vocab_len, const char *dir)
+{
+    pnm_config c = tiny_config();
+    c.projection.features = 4096, c.bottleneck = 32; /* 393,216 random weights */
+    pnm_error err;
+    pnm_model *m = pnm_model_new(&c, label_names, tag_names, vocab, vocab_len, &err);
+    if (!CHECK(m != NULL, "streaming: a model of 1.6 MB"))
+        return;
+    uint64_t rng = 5;
+    size_t count = pnm_params_count(&c);
+    for (size_t i = 0; i < count; i++)
+        m->params[i] = pnm_rand_normal(&rng);
+    char path[256], cut[256], more[256];
+    snprintf(path, sizeof path, "%s/big.pnm", dir);
+    snprintf(cut, sizeof cut, "%s/cut.pnm", dir);
+    snprintf(more, sizeof more, "%s/more.pnm", dir);
+    size_t n = 0;
+    unsigned char *bytes = pnm_model_save(m, path, &err) == 0 ? read_file(path, &n) : NULL;
+    CHECK(bytes && n > (1u << 20), "streaming: its file is more than one chunk");
+    pnm_model *l = pnm_model_load(path, &err);
+    CHECK(l && l->id == m->id && memcmp(l->params, m->params, count * sizeof *l->params) == 0,
+          "streaming: it loads with the same identity and weights");
+    pnm_model_free(l);
+    if (bytes) {
+        unsigned char *longer = malloc(n + 1);
+        memcpy(longer, bytes, n);
+        longer[n] = 7;
+        CHECK(write_file(cut, bytes, n - 1) == 0 && !pnm_model_load(cut, &err) &&
+                  strstr(err.msg, "cut.pnm: corrupt model: truncated zstd data"),
+              "streaming: a file cut by one byte is truncated");
+        CHECK(write_file(more, longer, n + 1) == 0 && !pnm_model_load(more, &err) &&
+                  strstr(err.msg, "more.pnm: corrupt model: 1 bytes after the zstd frame"),
+              "streaming: a byte after the frame is refused");
+        free(longer);
+    }
+    free(bytes);
+    remove(path), remove(cut), remove(more);
+    pnm_model_free(m);
+}
+
 int main(void)
 {
     size_t vocab_len = 0;
@@ -554,6 +604,7 @@ int main(void)
     test_round_trip(vocab, vocab_len, dir);
     test_damage(vocab, vocab_len, dir);
     test_crafted(vocab, vocab_len);
+    test_file_streaming(vocab, vocab_len, dir);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
