@@ -12,10 +12,8 @@ bats_require_minimum_version 1.5.0
 load helper
 
 setup_file() {
-    need_model_programs
-    make_vocab
+    toy_setup_file
     local d=$BATS_FILE_TMPDIR
-    toy_tsv > "$d/toy.tsv"
     cut -f1,3 "$d/toy.tsv" > "$d/toy.pred"
     # A: the toy model; B: another preset on A's vocabulary and projection.
     train_tiny "$d/toy.tsv" "$d/a.pnm"

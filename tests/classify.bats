@@ -6,10 +6,8 @@ bats_require_minimum_version 1.5.0
 load helper
 
 setup_file() {
-    need_model_programs
-    make_vocab
+    toy_setup_file
     local d=$BATS_FILE_TMPDIR
-    toy_tsv > "$d/toy.tsv"
     # M: the toy model, trained enough to get the toy task right.
     train_tiny "$d/toy.tsv" "$d/m.pnm" -e 20
     # S4: s = 4 words.

@@ -200,6 +200,15 @@ toy_tsv() {
     done
 }
 
+# toy_setup_file: what a setup_file of a model test starts with: the
+# programs are there, $VOCAB is made, and $BATS_FILE_TMPDIR/toy.tsv holds
+# toy_tsv.
+toy_setup_file() {
+    need_model_programs || return 1
+    make_vocab || return 1
+    toy_tsv > "$BATS_FILE_TMPDIR/toy.tsv"
+}
+
 # train_tiny TSV OUT [OPTION]...: a quick x-small model (s=16, 3 epochs,
 # 1 thread, quiet); later options win.
 train_tiny() {

@@ -10,10 +10,8 @@ bats_require_minimum_version 1.5.0
 load helper
 
 setup_file() {
-    need_model_programs
-    make_vocab
+    toy_setup_file
     local d=$BATS_FILE_TMPDIR
-    toy_tsv > "$d/toy.tsv"
     printf 'play some jazz\n' | pnm-tokenize -m "$VOCAB" -o "$d/tok"
     pnm-project -o "$d/feat" "$d/tok"
 }

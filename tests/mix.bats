@@ -6,10 +6,8 @@ bats_require_minimum_version 1.5.0
 load helper
 
 setup_file() {
-    need_model_programs
-    make_vocab
+    toy_setup_file
     local d=$BATS_FILE_TMPDIR
-    toy_tsv > "$d/toy.tsv"
     # M: the toy model (x-small, b=64, s=16); its vocabulary is learned from toy.tsv.
     train_tiny "$d/toy.tsv" "$d/m.pnm"
     printf 'play some jazz\n\nweather in new york\n\t \nadd milk to my list\n' > "$d/q.txt"

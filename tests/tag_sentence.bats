@@ -8,10 +8,8 @@ bats_require_minimum_version 1.5.0
 load helper
 
 setup_file() {
-    need_model_programs
-    make_vocab
+    toy_setup_file
     local d=$BATS_FILE_TMPDIR
-    toy_tsv > "$d/toy.tsv"
     train_tiny "$d/toy.tsv" "$d/ts.pnm" -e 20 --tag-sentence
     train_tiny "$d/toy.tsv" "$d/plain.pnm" -e 20
 }
