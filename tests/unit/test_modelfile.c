@@ -546,7 +546,7 @@ static int write_file(const char *path, const void *data, size_t n)
     return (f && fclose(f) != 0) || !ok ? -1 : 0;
 }
 
-/* A model file of several read chunks (1 MiB each) is decompressed as it
+/* A model file of several read chunks (256 KiB each) is decompressed as it
  * is read: it loads identical, and its damage is named as from memory. */
 static void test_file_streaming(const void *vocab, size_t vocab_len, const char *dir)
 {
