@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "simd.h"
+
 #define LN_EPS 1e-5f
 
 void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
@@ -80,13 +82,6 @@ static inline float tanh_approx(float x)
 
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 
-/* Built for the portable x86-64 baseline and for AVX2 / AVX-512, chosen at
- * load time by the CPU (GCC function multi-versioning); elsewhere, plain. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define PNM_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PNM_SIMD_CLONES
-#endif
 #define GELU_C 0.044715f
 
 PNM_SIMD_CLONES

@@ -1,0 +1,222 @@
+#include "qkernels.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PNM_X86 1
+#include <immintrin.h>
+#endif
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* ---- portable ------------------------------------------------------------ */
+
+/* One output row at a time, the columns innermost so that the compiler
+ * vectorises over them; a_signed picks the flavour (a constant after
+ * inlining). */
+INLINE void gemm_body(int32_t *c, size_t ldc, const void *a, size_t lda, const uint8_t *b,
+                      size_t rows, size_t n, size_t k, bool a_signed)
+{
+    const uint8_t *ab = a;
+    for (size_t r = 0; r < rows; r++) {
+        int32_t *cr = c + r * ldc;
+        memset(cr, 0, n * sizeof *cr);
+        for (size_t g = 0; g < k / 4; g++) {
+            const uint8_t *ar = ab + r * lda + 4 * g, *bg = b + g * n * 4;
+            int32_t a0, a1, a2, a3;
+            if (a_signed)
+                a0 = (int8_t)ar[0], a1 = (int8_t)ar[1], a2 = (int8_t)ar[2], a3 = (int8_t)ar[3];
+            else
+                a0 = ar[0], a1 = ar[1], a2 = ar[2], a3 = ar[3];
+            for (size_t j = 0; j < n; j++) {
+                const uint8_t *q = bg + 4 * j;
+                if (a_signed)
+                    cr[j] += a0 * q[0] + a1 * q[1] + a2 * q[2] + a3 * q[3];
+                else
+                    cr[j] += a0 * (int8_t)q[0] + a1 * (int8_t)q[1] + a2 * (int8_t)q[2] +
+                             a3 * (int8_t)q[3];
+            }
+        }
+    }
+}
+
+INLINE void gather_body(int32_t *out, const int8_t *table, const uint16_t *idx, size_t n,
+                        size_t c)
+{
+    for (size_t i = 0; i < n; i++) {
+        const int8_t *row = table + (size_t)idx[i] * c;
+        for (size_t j = 0; j < c; j++)
+            out[j] += row[j];
+    }
+}
+
+/* The portable bodies, built for a target (empty: the compiler's default). */
+#define PORTABLE_SET(suffix, attr)                                                          \
+    attr static void gemm_su_##suffix(int32_t *c, size_t ldc, const void *a, size_t lda,    \
+                                      const uint8_t *b, size_t rows, size_t n, size_t k)    \
+    {                                                                                       \
+        gemm_body(c, ldc, a, lda, b, rows, n, k, true);                                     \
+    }                                                                                       \
+    attr static void gemm_us_##suffix(int32_t *c, size_t ldc, const void *a, size_t lda,    \
+                                      const uint8_t *b, size_t rows, size_t n, size_t k)    \
+    {                                                                                       \
+        gemm_body(c, ldc, a, lda, b, rows, n, k, false);                                    \
+    }                                                                                       \
+    attr static void gather_##suffix(int32_t *out, const int8_t *table, const uint16_t *idx, \
+                                     size_t n, size_t c)                                    \
+    {                                                                                       \
+        gather_body(out, table, idx, n, c);                                                 \
+    }
+
+PORTABLE_SET(portable, )
+
+static const pnm_qkernels portable = {"portable", gemm_su_portable, gemm_us_portable,
+                                      gather_portable};
+
+#ifdef PNM_X86
+
+PORTABLE_SET(avx2, __attribute__((target("avx2"))))
+
+static const pnm_qkernels avx2 = {"avx2", gemm_su_avx2, gemm_us_avx2, gather_avx2};
+
+/* ---- AVX-512 VNNI -------------------------------------------------------- */
+
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
+
+/* acc += the 4-byte dot products of a and b, whichever holds the unsigned
+ * bytes (vpdpbusd takes them first). */
+VNNI INLINE __m512i dot4(__m512i acc, __m512i a, __m512i b, bool a_signed)
+{
+    return a_signed ? _mm512_dpbusd_epi32(acc, b, a) : _mm512_dpbusd_epi32(acc, a, b);
+}
+
+VNNI INLINE __m512i broadcast4(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* NR rows (1 to 4) of c from row r: 4 x NR accumulators over 64 columns,
+ * so that each load of b serves NR rows and each broadcast of a 4 vectors. */
+VNNI INLINE void gemm_rows_vnni(int32_t *c, size_t ldc, const uint8_t *a, size_t lda,
+                                const uint8_t *b, size_t n, size_t k, bool a_signed, int nr)
+{
+    size_t j = 0;
+    for (; j + 64 <= n; j += 64) {
+        __m512i acc[4][4];
+        for (int i = 0; i < nr; i++)
+            for (int v = 0; v < 4; v++)
+                acc[i][v] = _mm512_setzero_si512();
+        for (size_t g = 0; g < k / 4; g++) {
+            const uint8_t *bg = b + (g * n + j) * 4;
+            __m512i bv[4];
+            for (int v = 0; v < 4; v++)
+                bv[v] = _mm512_loadu_si512(bg + 64 * v);
+            for (int i = 0; i < nr; i++) {
+                __m512i av = broadcast4(a + i * lda + 4 * g);
+                for (int v = 0; v < 4; v++)
+                    acc[i][v] = dot4(acc[i][v], av, bv[v], a_signed);
+            }
+        }
+        for (int i = 0; i < nr; i++)
+            for (int v = 0; v < 4; v++)
+                _mm512_storeu_si512(c + i * ldc + j + 16 * v, acc[i][v]);
+    }
+    for (; j < n; j += 16) {
+        __m512i acc[4];
+        for (int i = 0; i < nr; i++)
+            acc[i] = _mm512_setzero_si512();
+        for (size_t g = 0; g < k / 4; g++) {
+            __m512i bv = _mm512_loadu_si512(b + (g * n + j) * 4);
+            for (int i = 0; i < nr; i++)
+                acc[i] = dot4(acc[i], broadcast4(a + i * lda + 4 * g), bv, a_signed);
+        }
+        for (int i = 0; i < nr; i++)
+            _mm512_storeu_si512(c + i * ldc + j, acc[i]);
+    }
+}
+
+VNNI INLINE void gemm_vnni(int32_t *c, size_t ldc, const void *a, size_t lda,
+                           const uint8_t *b, size_t rows, size_t n, size_t k, bool a_signed)
+{
+    const uint8_t *ab = a;
+    size_t r = 0;
+    for (; r + 4 <= rows; r += 4)
+        gemm_rows_vnni(c + r * ldc, ldc, ab + r * lda, lda, b, n, k, a_signed, 4);
+    for (; r < rows; r++)
+        gemm_rows_vnni(c + r * ldc, ldc, ab + r * lda, lda, b, n, k, a_signed, 1);
+}
+
+VNNI static void gemm_su_vnni(int32_t *c, size_t ldc, const void *a, size_t lda,
+                              const uint8_t *b, size_t rows, size_t n, size_t k)
+{
+    gemm_vnni(c, ldc, a, lda, b, rows, n, k, true);
+}
+
+VNNI static void gemm_us_vnni(int32_t *c, size_t ldc, const void *a, size_t lda,
+                              const uint8_t *b, size_t rows, size_t n, size_t k)
+{
+    gemm_vnni(c, ldc, a, lda, b, rows, n, k, false);
+}
+
+/* 64 columns at a time in 4 registers across all n rows (a row's 64 bytes
+ * are one load), then 16, then the rest one by one. */
+VNNI static void gather_vnni(int32_t *out, const int8_t *table, const uint16_t *idx, size_t n,
+                             size_t c)
+{
+    size_t j = 0;
+    for (; j + 64 <= c; j += 64) {
+        __m512i acc[4];
+        for (int v = 0; v < 4; v++)
+            acc[v] = _mm512_loadu_si512(out + j + 16 * v);
+        for (size_t i = 0; i < n; i++) {
+            const int8_t *row = table + (size_t)idx[i] * c + j;
+            for (int v = 0; v < 4; v++)
+                acc[v] = _mm512_add_epi32(
+                    acc[v], _mm512_cvtepi8_epi32(_mm_loadu_si128((const void *)(row + 16 * v))));
+        }
+        for (int v = 0; v < 4; v++)
+            _mm512_storeu_si512(out + j + 16 * v, acc[v]);
+    }
+    for (; j + 16 <= c; j += 16) {
+        __m512i acc = _mm512_loadu_si512(out + j);
+        for (size_t i = 0; i < n; i++)
+            acc = _mm512_add_epi32(acc, _mm512_cvtepi8_epi32(_mm_loadu_si128(
+                                            (const void *)(table + (size_t)idx[i] * c + j))));
+        _mm512_storeu_si512(out + j, acc);
+    }
+    for (size_t i = 0; i < n && j < c; i++) {
+        const int8_t *row = table + (size_t)idx[i] * c;
+        for (size_t t = j; t < c; t++)
+            out[t] += row[t];
+    }
+}
+
+static const pnm_qkernels vnni = {"avx512vnni", gemm_su_vnni, gemm_us_vnni, gather_vnni};
+
+#endif /* PNM_X86 */
+
+/* ---- choice -------------------------------------------------------------- */
+
+const pnm_qkernels *pnm_qkernels_find(const char *name)
+{
+#ifdef PNM_X86
+    __builtin_cpu_init();
+    if (strcmp(name, vnni.name) == 0)
+        return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")
+                   ? &vnni : NULL;
+    if (strcmp(name, avx2.name) == 0)
+        return __builtin_cpu_supports("avx2") ? &avx2 : NULL;
+#endif
+    return strcmp(name, portable.name) == 0 ? &portable : NULL;
+}
+
+const pnm_qkernels *pnm_qkernels_best(void)
+{
+    const pnm_qkernels *k = pnm_qkernels_find("avx512vnni");
+    if (!k)
+        k = pnm_qkernels_find("avx2");
+    return k ? k : &portable;
+}
