@@ -234,7 +234,7 @@ static void token_mixing(pnm_qworkspace *ws, const pnm_qlayer *ql, const pnm_lay
     }
     dequant_by_row(ws->h, false, ws->acc, bp, ws->comp, ql->tok_w1.scale, ws->col_scale,
                    pl->tok_b1, ht, b);
-    gelu_forward(ws->g, ws->h, ht * b);
+    ws->k->gelu(ws->g, ws->h, ht * b);
     /* x[:L] += W2[:L] G, G by column. */
     float *ginv = ws->h;
     column_scales(ws->col_scale, ginv, ws->g, ht, b);
@@ -253,7 +253,7 @@ static void channel_mixing(pnm_qworkspace *ws, const pnm_qlayer *ql,
     ws->k->gemm_us(ws->acc, hcp, ws->qa, bp, ql->ch_b1, rows, hcp, bp);
     dequant_by_column(ws->h, false, ws->acc, hcp, ql->ch_comp1, ql->ch_w1.scale,
                       ws->row_scale, pl->ch_b1, rows, hc);
-    gelu_forward(ws->g, ws->h, rows * hc);
+    ws->k->gelu(ws->g, ws->h, rows * hc);
     quantize_rows(ws->qa, ws->row_scale, ws->g, rows, hc);
     ws->k->gemm_us(ws->acc, bp, ws->qa, hcp, ql->ch_b2, rows, bp, hcp);
     dequant_by_column(ws->x, true, ws->acc, bp, ql->ch_comp2, ql->ch_w2.scale, ws->row_scale,
