@@ -123,6 +123,12 @@ setup() {
 }
 
 @test "quantize: an output that cannot be written is an error, no file left" {
+    run --separate-stderr pnm-quantize -o no/such/dir/out.pnm "$M"
+    assert_failure 1
+    assert_stderr_contains "no/such/dir"
+    run --separate-stderr pnm-quantize -o /dev/full "$M"
+    assert_failure 1
+    assert_stderr_contains "/dev/full"
     mkdir ro && chmod 555 ro
     if touch ro/probe 2>/dev/null; then
         rm -f ro/probe
@@ -132,9 +138,6 @@ setup() {
     assert_failure 1
     assert_stderr_contains "ro/out.pnm"
     [ -z "$(ls -A ro)" ]
-    run --separate-stderr pnm-quantize -o no/such/dir/out.pnm "$M"
-    assert_failure 1
-    assert_stderr_contains "no/such/dir"
 }
 
 @test "quantize: an existing output is replaced whole or left as it was" {
