@@ -184,36 +184,40 @@ VNNI static void gemm_us_vnni(int32_t *c, size_t ldc, const void *a, size_t lda,
     gemm_vnni(c, ldc, a, lda, b, rows, n, k, false);
 }
 
-/* 64 columns at a time in 4 registers across all n rows (a row's 64 bytes
- * are one load), then 16, then the rest one by one. */
+/* Rows are summed 32 columns a register in int16, twice as many as in
+ * int32, 256 rows at most at a time (their sums lie in -32768..32512, which
+ * int16 holds), then widened into the int32 output: the same exact sums.
+ * Up to 128 columns (4 registers) stay in registers across a chunk of
+ * rows; the last columns (fewer than 32) go one by one. */
 VNNI static void gather_vnni(int32_t *out, const int8_t *table, const uint16_t *idx, size_t n,
                              size_t c)
 {
-    size_t j = 0;
-    for (; j + 64 <= c; j += 64) {
-        __m512i acc[4];
-        for (int v = 0; v < 4; v++)
-            acc[v] = _mm512_loadu_si512(out + j + 16 * v);
-        for (size_t i = 0; i < n; i++) {
-            const int8_t *row = table + (size_t)idx[i] * c + j;
-            for (int v = 0; v < 4; v++)
-                acc[v] = _mm512_add_epi32(
-                    acc[v], _mm512_cvtepi8_epi32(_mm_loadu_si128((const void *)(row + 16 * v))));
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        size_t i1 = n - i0 < 256 ? n : i0 + 256, j = 0;
+        while (j + 32 <= c) {
+            int nv = (int)((c - j) / 32 < 4 ? (c - j) / 32 : 4);
+            __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(),
+                              _mm512_setzero_si512(), _mm512_setzero_si512()};
+            for (size_t i = i0; i < i1; i++) {
+                const int8_t *row = table + (size_t)idx[i] * c + j;
+                for (int v = 0; v < nv; v++)
+                    acc[v] = _mm512_add_epi16(acc[v], _mm512_cvtepi8_epi16(_mm256_loadu_si256(
+                                                          (const void *)(row + 32 * v))));
+            }
+            for (int v = 0; v < nv; v++) {
+                int32_t *o = out + j + 32 * v;
+                __m512i lo = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc[v]));
+                __m512i hi = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc[v], 1));
+                _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), lo));
+                _mm512_storeu_si512(o + 16, _mm512_add_epi32(_mm512_loadu_si512(o + 16), hi));
+            }
+            j += 32 * (size_t)nv;
         }
-        for (int v = 0; v < 4; v++)
-            _mm512_storeu_si512(out + j + 16 * v, acc[v]);
-    }
-    for (; j + 16 <= c; j += 16) {
-        __m512i acc = _mm512_loadu_si512(out + j);
-        for (size_t i = 0; i < n; i++)
-            acc = _mm512_add_epi32(acc, _mm512_cvtepi8_epi32(_mm_loadu_si128(
-                                            (const void *)(table + (size_t)idx[i] * c + j))));
-        _mm512_storeu_si512(out + j, acc);
-    }
-    for (size_t i = 0; i < n && j < c; i++) {
-        const int8_t *row = table + (size_t)idx[i] * c;
-        for (size_t t = j; t < c; t++)
-            out[t] += row[t];
+        for (size_t i = i0; i < i1 && j < c; i++) {
+            const int8_t *row = table + (size_t)idx[i] * c;
+            for (size_t t = j; t < c; t++)
+                out[t] += row[t];
+        }
     }
 }
 

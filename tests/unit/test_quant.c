@@ -70,14 +70,17 @@ static void test_kernels(void)
         CHECK(same, what);
 
         same = 1;
-        static const size_t widths[] = {1, 5, 16, 64, 100, 256, 300};
+        /* More than 256 rows: sums pass what int16 holds; all -128: the
+         * most negative sums. */
+        static const size_t widths[] = {1, 5, 16, 64, 100, 256, 300, 96, 288};
+        static const size_t counts[] = {40, 40, 40, 600, 40, 40, 40, 600, 1000};
         for (size_t t = 0; t < sizeof widths / sizeof *widths; t++) {
-            size_t c = widths[t], rows = 50, n = 40;
+            size_t c = widths[t], rows = 50, n = counts[t];
             int8_t *table = malloc(rows * c);
-            uint16_t idx[40];
+            uint16_t idx[1000];
             int32_t want[300], got[300];
             for (size_t i = 0; i < rows * c; i++)
-                table[i] = (int8_t)rand_byte(&rng);
+                table[i] = t == 7 ? -128 : t == 8 ? 127 : (int8_t)rand_byte(&rng);
             for (size_t i = 0; i < n; i++)
                 idx[i] = (uint16_t)(pnm_rand_next(&rng) % rows);
             idx[1] = idx[0]; /* a repeated bucket counts twice */
