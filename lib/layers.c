@@ -6,8 +6,6 @@
 
 #include "simd.h"
 
-#define LN_EPS 1e-5f
-
 void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
                        const float *g, const float *b, size_t n, size_t c)
 {
@@ -19,7 +17,7 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
         m /= (float)c;
         for (size_t i = 0; i < c; i++)
             v += (xr[i] - m) * (xr[i] - m);
-        float s = 1.0f / sqrtf(v / (float)c + LN_EPS);
+        float s = 1.0f / sqrtf(v / (float)c + PNM_LAYERNORM_EPS);
         float *o = out + r * c;
         for (size_t i = 0; i < c; i++)
             o[i] = (xr[i] - m) * s * g[i] + b[i];

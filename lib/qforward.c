@@ -10,7 +10,7 @@
 struct pnm_qworkspace {
     pnm_config c;
     const pnm_qkernels *k;
-    float *x, *y, *o, *mean, *rstd; /* s x b; s; s */
+    float *x, *y, *o;               /* s x b */
     float *h, *g;                   /* hidden before and after GELU */
     float *col_scale, *row_scale;   /* pad(b) (or pad(h_c)); pad(h_t) (or s) */
     int32_t *acc, *comp;            /* products; pad(h_t) shift corrections */
@@ -21,7 +21,7 @@ void pnm_qworkspace_free(pnm_qworkspace *ws)
 {
     if (!ws)
         return;
-    free(ws->x), free(ws->y), free(ws->o), free(ws->mean), free(ws->rstd);
+    free(ws->x), free(ws->y), free(ws->o);
     free(ws->h), free(ws->g), free(ws->col_scale), free(ws->row_scale);
     free(ws->acc), free(ws->comp), free(ws->qa);
     free(ws);
@@ -42,12 +42,11 @@ pnm_qworkspace *pnm_qworkspace_new(const pnm_config *c, const pnm_qkernels *kern
     ws->k = kernels ? kernels : pnm_qkernels_best();
     size_t s = c->seq_len, b = c->bottleneck, ht = c->token_hidden, hc = c->channel_hidden;
     size_t sp = pnm_qpad(s), bp = pnm_qpad(b), htp = pnm_qpad(ht), hcp = pnm_qpad(hc);
-    size_t hidden = max3(ht * b, s * hc, 1), wide = max3(bp, hcp, htp);
+    /* hidden: also a row of H, G's column maxima and their inverses */
+    size_t hidden = max3(ht * b, s * hc, 3 * b), wide = max3(bp, hcp, htp);
     ws->x = malloc(s * b * sizeof *ws->x);
     ws->y = malloc(s * b * sizeof *ws->y);
     ws->o = malloc(s * b * sizeof *ws->o);
-    ws->mean = malloc(s * sizeof *ws->mean);
-    ws->rstd = malloc(s * sizeof *ws->rstd);
     ws->h = malloc(hidden * sizeof *ws->h);
     ws->g = malloc(hidden * sizeof *ws->g);
     ws->col_scale = malloc(wide * sizeof *ws->col_scale);
@@ -55,7 +54,7 @@ pnm_qworkspace *pnm_qworkspace_new(const pnm_config *c, const pnm_qkernels *kern
     ws->acc = malloc(max3(htp * bp, sp * bp, sp * hcp) * sizeof *ws->acc);
     ws->comp = malloc(htp * sizeof *ws->comp);
     ws->qa = malloc(max3(sp * bp, htp * bp, sp * hcp));
-    if (!ws->x || !ws->y || !ws->o || !ws->mean || !ws->rstd || !ws->h || !ws->g ||
+    if (!ws->x || !ws->y || !ws->o || !ws->h || !ws->g ||
         !ws->col_scale || !ws->row_scale || !ws->acc || !ws->comp || !ws->qa) {
         pnm_qworkspace_free(ws);
         return NULL;
@@ -82,16 +81,19 @@ static inline float max_abs(float m, float v)
     return v > m ? v : m;
 }
 
-/* scale[j] = max over the rows of |x[., j]| / 127, inv[j] its inverse (0
- * for a column of zeros, whose bytes are then all 128). */
+/* max[j] = the larger of max[j] and every |x[r][j]| of the rows. */
 PNM_SIMD_CLONES
-static void column_scales(float *scale, float *inv, const float *x, size_t rows, size_t n)
+static void column_max(float *max, const float *x, size_t rows, size_t n)
 {
-    for (size_t j = 0; j < n; j++)
-        scale[j] = 0;
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < n; j++)
-            scale[j] = max_abs(scale[j], x[r * n + j]);
+            max[j] = max_abs(max[j], x[r * n + j]);
+}
+
+/* Column maxima to scales: scale[j] = max[j] / 127 in place, inv[j] its
+ * inverse (0 for a column of zeros, whose bytes are then all 128). */
+static void column_scales(float *scale, float *inv, size_t n)
+{
     for (size_t j = 0; j < n; j++) {
         inv[j] = scale[j] > 0 ? 127.0f / scale[j] : 0.0f;
         scale[j] /= 127.0f;
@@ -141,6 +143,43 @@ static void quantize_rows(uint8_t *out, float *scale, const float *x, size_t row
             o[j] = (uint8_t)to_u8(xr[j], inv);
         for (size_t j = n; j < np; j++)
             o[j] = 128;
+    }
+}
+
+/* ---- LayerNorm -------------------------------------------------------------- */
+
+/* layernorm_forward's normalisation (layers.h) without its mean and rstd
+ * outputs, its sums taken in 16 lanes so that they vectorise: the float
+ * forward adds in order (training's results depend on it), which leaves
+ * the int8 forward waiting on one addition after another. */
+PNM_SIMD_CLONES
+static void layernorm_rows(float *out, const float *x, const float *g, const float *bias,
+                           size_t rows, size_t c)
+{
+    enum { LANES = 16 };
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * c;
+        float part[LANES] = {0}, sq[LANES] = {0}, m = 0, v = 0;
+        size_t end = c / LANES * LANES;
+        for (size_t i = 0; i < end; i += LANES)
+            for (size_t k = 0; k < LANES; k++)
+                part[k] += xr[i + k];
+        for (size_t k = 0; k < LANES; k++)
+            m += part[k];
+        for (size_t i = end; i < c; i++)
+            m += xr[i];
+        m /= (float)c;
+        for (size_t i = 0; i < end; i += LANES)
+            for (size_t k = 0; k < LANES; k++)
+                sq[k] += (xr[i + k] - m) * (xr[i + k] - m);
+        for (size_t k = 0; k < LANES; k++)
+            v += sq[k];
+        for (size_t i = end; i < c; i++)
+            v += (xr[i] - m) * (xr[i] - m);
+        float s = 1.0f / sqrtf(v / (float)c + PNM_LAYERNORM_EPS);
+        float *o = out + r * c;
+        for (size_t i = 0; i < c; i++)
+            o[i] = (xr[i] - m) * s * g[i] + bias[i];
     }
 }
 
@@ -224,7 +263,9 @@ static void token_mixing(pnm_qworkspace *ws, const pnm_qlayer *ql, const pnm_lay
     size_t sp = pnm_qpad(c->seq_len), htp = pnm_qpad(ht), kp = (rows + 3) / 4 * 4;
     float *inv = ws->g; /* free until GELU writes it */
     /* H = W1[:, :L] Y, Y by column. */
-    column_scales(ws->col_scale, inv, ws->y, rows, b);
+    memset(ws->col_scale, 0, b * sizeof *ws->col_scale);
+    column_max(ws->col_scale, ws->y, rows, b);
+    column_scales(ws->col_scale, inv, b);
     pack_columns(ws->qa, ws->y, inv, rows, b);
     ws->k->gemm_su(ws->acc, bp, ql->tok_a1, sp, ws->qa, ht, bp, kp);
     for (size_t i = 0; i < ht; i++) {
@@ -233,12 +274,21 @@ static void token_mixing(pnm_qworkspace *ws, const pnm_qlayer *ql, const pnm_lay
             sum += ql->tok_a1[i * sp + t];
         ws->comp[i] = 128 * sum;
     }
-    dequant_by_row(ws->h, false, ws->acc, bp, ws->comp, ql->tok_w1.scale, ws->col_scale,
-                   pl->tok_b1, ht, b);
-    ws->k->gelu(ws->g, ws->h, ht * b);
+    /* G = GELU(H) row by row, each row's floats used while they are in
+     * L1: H itself is never stored whole. */
+    float *h = ws->h, *gmax = ws->h + b;
+    memset(gmax, 0, b * sizeof *gmax);
+    for (size_t i = 0; i < ht; i++) {
+        float *g = ws->g + i * b;
+        dequant_by_row(h, false, ws->acc + i * bp, bp, ws->comp + i, ql->tok_w1.scale + i,
+                       ws->col_scale, pl->tok_b1 + i, 1, b);
+        ws->k->gelu(g, h, b);
+        column_max(gmax, g, 1, b);
+    }
     /* x[:L] += W2[:L] G, G by column. */
-    float *ginv = ws->h;
-    column_scales(ws->col_scale, ginv, ws->g, ht, b);
+    float *ginv = ws->h + 2 * b;
+    memcpy(ws->col_scale, gmax, b * sizeof *gmax);
+    column_scales(ws->col_scale, ginv, b);
     pack_columns(ws->qa, ws->g, ginv, ht, b);
     ws->k->gemm_su(ws->acc, bp, ql->tok_a2, htp, ws->qa, rows, bp, (ht + 3) / 4 * 4);
     dequant_by_row(ws->x, true, ws->acc, bp, ql->tok_comp2, ql->tok_w2.scale, ws->col_scale,
@@ -270,12 +320,12 @@ const float *pnm_qforward(pnm_qworkspace *ws, const pnm_qweights *q, const pnm_p
     bottleneck(ws, q, p, e, n);
     for (uint32_t l = 0; l < c->layers; l++) {
         const pnm_layer_params *pl = &p->layer[l];
-        layernorm_forward(ws->y, ws->mean, ws->rstd, ws->x, pl->ln1_g, pl->ln1_b, n, b);
+        layernorm_rows(ws->y, ws->x, pl->ln1_g, pl->ln1_b, n, b);
         token_mixing(ws, &q->layer[l], pl, n);
-        layernorm_forward(ws->y, ws->mean, ws->rstd, ws->x, pl->ln2_g, pl->ln2_b, n, b);
+        layernorm_rows(ws->y, ws->x, pl->ln2_g, pl->ln2_b, n, b);
         channel_mixing(ws, &q->layer[l], pl, n);
     }
-    layernorm_forward(ws->o, ws->mean, ws->rstd, ws->x, p->ln_g, p->ln_b, n, b);
+    layernorm_rows(ws->o, ws->x, p->ln_g, p->ln_b, n, b);
     *rows = n;
     return ws->o;
 }
