@@ -68,8 +68,8 @@ pnm_qworkspace *pnm_qworkspace_new(const pnm_config *c, const pnm_qkernels *kern
 static inline uint32_t to_u8(float v, float inv)
 {
     float q = v * inv + 128.5f;
-    q = q >= 1.0f ? q : 1.0f; /* NaN too (from a crafted model's huge scales) */
-    q = q <= 255.0f ? q : 255.0f;
+    q = q > 1.0f ? q : 1.0f; /* NaN too (from a crafted model's huge scales) */
+    q = q < 255.0f ? q : 255.0f;
     return (uint32_t)q;
 }
 

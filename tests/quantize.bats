@@ -83,6 +83,25 @@ setup() {
     assert_stderr_contains "model"
 }
 
+@test "quantize: pnm-dump says which model is int8" {
+    run -0 pnm-dump -H "$QM"
+    assert_output --regexp '^# pnm model [0-9a-f]{16}, int8 weights; vocabulary [0-9a-f]{16} '
+    assert_output --partial "; 3 labels, 7 tags"
+    run -0 pnm-dump -H "$M"
+    assert_output --partial ", float weights;"
+    run -0 pnm-dump "$QM"
+    assert_line --index 1 "label 0 PlayMusic"
+    assert_line "tag 0 O"
+    run -0 pnm-dump -j "$QM"
+    assert_output --regexp '^\{"kind":"model","weights":"int8",.*"labels":\["PlayMusic",'
+    run -0 pnm-dump - < "$QM"
+    assert_output --partial "int8 weights"
+    # In a pipe it cannot be sniffed and read again: a stream reader's message.
+    run --separate-stderr pnm-dump < <(cat "$QM")
+    assert_failure 1
+    assert_stderr_contains "a pnm model, not a stream"
+}
+
 # ---- bad input -----------------------------------------------------------------
 
 @test "quantize: a file that is not a model is refused, nothing written" {
