@@ -189,30 +189,38 @@ VNNI static void gemm_us_vnni(int32_t *c, size_t ldc, const void *a, size_t lda,
  * int16 holds), then widened into the int32 output: the same exact sums.
  * Up to 128 columns (4 registers) stay in registers across a chunk of
  * rows; the last columns (fewer than 32) go one by one. */
+/* Columns j.. j + 32 nv of rows idx[i0..i1) into out (nv a constant after
+ * inlining, so that the accumulators stay in registers). */
+VNNI INLINE void gather_block_vnni(int32_t *out, const int8_t *table, const uint16_t *idx,
+                                   size_t i0, size_t i1, size_t c, size_t j, int nv)
+{
+    __m512i acc[4];
+    for (int v = 0; v < nv; v++)
+        acc[v] = _mm512_setzero_si512();
+    for (size_t i = i0; i < i1; i++) {
+        const int8_t *row = table + (size_t)idx[i] * c + j;
+        for (int v = 0; v < nv; v++)
+            acc[v] = _mm512_add_epi16(
+                acc[v], _mm512_cvtepi8_epi16(_mm256_loadu_si256((const void *)(row + 32 * v))));
+    }
+    for (int v = 0; v < nv; v++) {
+        int32_t *o = out + j + 32 * v;
+        __m512i lo = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc[v]));
+        __m512i hi = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc[v], 1));
+        _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), lo));
+        _mm512_storeu_si512(o + 16, _mm512_add_epi32(_mm512_loadu_si512(o + 16), hi));
+    }
+}
+
 VNNI static void gather_vnni(int32_t *out, const int8_t *table, const uint16_t *idx, size_t n,
                              size_t c)
 {
     for (size_t i0 = 0; i0 < n; i0 += 256) {
         size_t i1 = n - i0 < 256 ? n : i0 + 256, j = 0;
-        while (j + 32 <= c) {
-            int nv = (int)((c - j) / 32 < 4 ? (c - j) / 32 : 4);
-            __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(),
-                              _mm512_setzero_si512(), _mm512_setzero_si512()};
-            for (size_t i = i0; i < i1; i++) {
-                const int8_t *row = table + (size_t)idx[i] * c + j;
-                for (int v = 0; v < nv; v++)
-                    acc[v] = _mm512_add_epi16(acc[v], _mm512_cvtepi8_epi16(_mm256_loadu_si256(
-                                                          (const void *)(row + 32 * v))));
-            }
-            for (int v = 0; v < nv; v++) {
-                int32_t *o = out + j + 32 * v;
-                __m512i lo = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc[v]));
-                __m512i hi = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc[v], 1));
-                _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), lo));
-                _mm512_storeu_si512(o + 16, _mm512_add_epi32(_mm512_loadu_si512(o + 16), hi));
-            }
-            j += 32 * (size_t)nv;
-        }
+        for (; j + 128 <= c; j += 128)
+            gather_block_vnni(out, table, idx, i0, i1, c, j, 4);
+        for (; j + 32 <= c; j += 32)
+            gather_block_vnni(out, table, idx, i0, i1, c, j, 1);
         for (size_t i = i0; i < i1 && j < c; i++) {
             const int8_t *row = table + (size_t)idx[i] * c;
             for (size_t t = j; t < c; t++)
