@@ -12,8 +12,8 @@ struct pnm_qworkspace {
     const pnm_qkernels *k;
     float *x, *y, *o;               /* s x b */
     float *h, *g;                   /* hidden before and after GELU */
-    float *col_scale, *row_scale;   /* pad(b) (or pad(h_c)); pad(h_t) (or s) */
-    int32_t *acc, *comp;            /* products; pad(h_t) shift corrections */
+    float *col_scale, *row_scale;   /* b: token mixing's; s: channel mixing's */
+    int32_t *acc, *comp;            /* products; h_t shift corrections of W1 */
     uint8_t *qa;                    /* quantized activations */
 };
 
@@ -43,16 +43,16 @@ pnm_qworkspace *pnm_qworkspace_new(const pnm_config *c, const pnm_qkernels *kern
     size_t s = c->seq_len, b = c->bottleneck, ht = c->token_hidden, hc = c->channel_hidden;
     size_t sp = pnm_qpad(s), bp = pnm_qpad(b), htp = pnm_qpad(ht), hcp = pnm_qpad(hc);
     /* hidden: also a row of H, G's column maxima and their inverses */
-    size_t hidden = max3(ht * b, s * hc, 3 * b), wide = max3(bp, hcp, htp);
+    size_t hidden = max3(ht * b, s * hc, 3 * b);
     ws->x = malloc(s * b * sizeof *ws->x);
     ws->y = malloc(s * b * sizeof *ws->y);
     ws->o = malloc(s * b * sizeof *ws->o);
     ws->h = malloc(hidden * sizeof *ws->h);
     ws->g = malloc(hidden * sizeof *ws->g);
-    ws->col_scale = malloc(wide * sizeof *ws->col_scale);
-    ws->row_scale = malloc(max3(sp, htp, 1) * sizeof *ws->row_scale);
+    ws->col_scale = malloc(b * sizeof *ws->col_scale);
+    ws->row_scale = malloc(s * sizeof *ws->row_scale);
     ws->acc = malloc(max3(htp * bp, sp * bp, sp * hcp) * sizeof *ws->acc);
-    ws->comp = malloc(htp * sizeof *ws->comp);
+    ws->comp = malloc(ht * sizeof *ws->comp);
     ws->qa = malloc(max3(sp * bp, htp * bp, sp * hcp));
     if (!ws->x || !ws->y || !ws->o || !ws->h || !ws->g ||
         !ws->col_scale || !ws->row_scale || !ws->acc || !ws->comp || !ws->qa) {
