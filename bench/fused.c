@@ -1,4 +1,5 @@
-/* fused [-r RUNS] MODEL < TEXT: the in-process path of scripts/bench.
+/* fused [-r RUNS] [-k KERNELS] MODEL < TEXT: the in-process path of
+ * scripts/bench.
  *
  * Every line of TEXT is classified in this one process, the way an embedder
  * does it (pnm_classifier_open(3)), and timed four ways, each run RUNS times
@@ -12,6 +13,10 @@
  *            one example per call as pnm-classify runs it
  *   forward64  the same, 64 examples per call (rows stacked, larger products;
  *            an int8 model runs one example a call all the same)
+ *
+ * With an int8 model, -k names the kernel set forward1 and forward64 use
+ * (qkernels.h: avx512vnni, avx2 or portable; default the best this CPU
+ * runs), to time the fallbacks; the other timings use the best.
  *
  * Output: one "key value" line each, for scripts/bench-model. The floating
  * point operations of the network are counted per example from the model's
@@ -257,15 +262,23 @@ static void report(const pnm_model *m, size_t n, const example_set *set, double 
 
 static int usage(void)
 {
-    fputs("usage: fused [-r RUNS] MODEL < TEXT\n", stderr);
+    fputs("usage: fused [-r RUNS] [-k KERNELS] MODEL < TEXT\n", stderr);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     unsigned n_runs = 3;
+    const pnm_qkernels *kernels = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "r:")) != -1) {
+    while ((opt = getopt(argc, argv, "r:k:")) != -1) {
+        if (opt == 'k') {
+            if (!(kernels = pnm_qkernels_find(optarg))) {
+                fprintf(stderr, "fused: no kernel set %s on this CPU\n", optarg);
+                return 2;
+            }
+            continue;
+        }
         char *end;
         errno = 0;
         unsigned long v = opt == 'r' ? strtoul(optarg, &end, 10) : 0;
@@ -282,7 +295,7 @@ int main(int argc, char **argv)
     pnm_session *s = c ? pnm_session_new(c, &err) : NULL;
     const pnm_model *m = c ? pnm_classifier_model(c) : NULL;
     pnm_workspace *ws = m ? pnm_workspace_new(&m->config) : NULL;
-    pnm_qworkspace *qws = m && m->qw ? pnm_qworkspace_new(&m->config, NULL) : NULL;
+    pnm_qworkspace *qws = m && m->qw ? pnm_qworkspace_new(&m->config, kernels) : NULL;
     example_set set = {0};
     double *lat = malloc(n * sizeof *lat);
     double *runs = malloc((size_t)(N_METRICS + 1) * n_runs * sizeof *runs);

@@ -69,18 +69,21 @@ INLINE void gelu_body(float *out, const float *x, size_t n)
     }
 }
 
-/* The portable bodies, built for a target (empty: the compiler's default). */
-#define PORTABLE_SET(suffix, attr)                                                          \
-    attr static void gemm_su_##suffix(int32_t *c, size_t ldc, const void *a, size_t lda,    \
-                                      const uint8_t *b, size_t rows, size_t n, size_t k)    \
-    {                                                                                       \
-        gemm_body(c, ldc, a, lda, b, rows, n, k, true);                                     \
-    }                                                                                       \
-    attr static void gemm_us_##suffix(int32_t *c, size_t ldc, const void *a, size_t lda,    \
-                                      const uint8_t *b, size_t rows, size_t n, size_t k)    \
-    {                                                                                       \
-        gemm_body(c, ldc, a, lda, b, rows, n, k, false);                                    \
-    }                                                                                       \
+static void gemm_su_portable(int32_t *c, size_t ldc, const void *a, size_t lda,
+                             const uint8_t *b, size_t rows, size_t n, size_t k)
+{
+    gemm_body(c, ldc, a, lda, b, rows, n, k, true);
+}
+
+static void gemm_us_portable(int32_t *c, size_t ldc, const void *a, size_t lda,
+                             const uint8_t *b, size_t rows, size_t n, size_t k)
+{
+    gemm_body(c, ldc, a, lda, b, rows, n, k, false);
+}
+
+/* The portable gather and GELU, built for a target (empty: the compiler's
+ * default), which vectorises them. */
+#define GATHER_GELU(suffix, attr)                                                           \
     attr static void gather_##suffix(int32_t *out, const int8_t *table, const uint16_t *idx, \
                                      size_t n, size_t c)                                    \
     {                                                                                       \
@@ -91,14 +94,95 @@ INLINE void gelu_body(float *out, const float *x, size_t n)
         gelu_body(out, x, n);                                                               \
     }
 
-PORTABLE_SET(portable, )
+GATHER_GELU(portable, )
 
 static const pnm_qkernels portable = {"portable", gemm_su_portable, gemm_us_portable,
                                       gather_portable, gelu_portable};
 
 #ifdef PNM_X86
 
-PORTABLE_SET(avx2, __attribute__((target("avx2"))))
+/* A hand-written product's row blocking and both flavours: rows in blocks
+ * of block through gemm_rows_ISA, the rest one at a time. */
+#define GEMM_FLAVOURS(isa, attr, block)                                                      \
+    attr INLINE void gemm_##isa(int32_t *c, size_t ldc, const void *a, size_t lda,           \
+                                const uint8_t *b, size_t rows, size_t n, size_t k,            \
+                                bool a_signed)                                                \
+    {                                                                                         \
+        const uint8_t *ab = a;                                                                \
+        size_t r = 0;                                                                         \
+        for (; r + block <= rows; r += block)                                                 \
+            gemm_rows_##isa(c + r * ldc, ldc, ab + r * lda, lda, b, n, k, a_signed, block);   \
+        for (; r < rows; r++)                                                                 \
+            gemm_rows_##isa(c + r * ldc, ldc, ab + r * lda, lda, b, n, k, a_signed, 1);       \
+    }                                                                                         \
+    attr static void gemm_su_##isa(int32_t *c, size_t ldc, const void *a, size_t lda,        \
+                                   const uint8_t *b, size_t rows, size_t n, size_t k)         \
+    {                                                                                         \
+        gemm_##isa(c, ldc, a, lda, b, rows, n, k, true);                                      \
+    }                                                                                         \
+    attr static void gemm_us_##isa(int32_t *c, size_t ldc, const void *a, size_t lda,        \
+                                   const uint8_t *b, size_t rows, size_t n, size_t k)         \
+    {                                                                                         \
+        gemm_##isa(c, ldc, a, lda, b, rows, n, k, false);                                     \
+    }
+
+/* ---- AVX2 ------------------------------------------------------------------ */
+
+/* The portable gather and GELU, built for AVX2; the product by hand below. */
+GATHER_GELU(avx2, __attribute__((target("avx2"))))
+
+#define AVX2 __attribute__((target("avx2")))
+
+/* AVX2 has no vpdpbusd, and vpmaddubsw saturates (two products of 255 x 127
+ * pass int16), so bytes are widened to int16 and multiplied by vpmaddwd,
+ * exactly: each int32 lane gets 2 of a column's 4 products, and the two
+ * lanes of a column are added once, at the end. 4 bytes of a as int16. */
+AVX2 INLINE __m256i broadcast4_16(const uint8_t *p, bool is_signed)
+{
+    uint64_t v = 0;
+    for (int q = 0; q < 4; q++)
+        v |= (uint64_t)(uint16_t)(is_signed ? (int16_t)(int8_t)p[q] : (int16_t)p[q]) << (16 * q);
+    return _mm256_set1_epi64x((long long)v);
+}
+
+AVX2 INLINE __m256i widen16(const uint8_t *p, bool is_signed)
+{
+    __m128i v = _mm_loadu_si128((const void *)p);
+    return is_signed ? _mm256_cvtepi8_epi16(v) : _mm256_cvtepu8_epi16(v);
+}
+
+/* NR rows (1 or 2) of c from row r, 16 columns at a time: 4 registers of
+ * 4 columns x 2 partial sums per row. */
+AVX2 INLINE void gemm_rows_avx2(int32_t *c, size_t ldc, const uint8_t *a, size_t lda,
+                                const uint8_t *b, size_t n, size_t k, bool a_signed, int nr)
+{
+    for (size_t j = 0; j < n; j += 16) {
+        __m256i acc[2][4];
+        for (int i = 0; i < nr; i++)
+            for (int v = 0; v < 4; v++)
+                acc[i][v] = _mm256_setzero_si256();
+        for (size_t g = 0; g < k / 4; g++) {
+            const uint8_t *bg = b + (g * n + j) * 4;
+            __m256i bv[4];
+            for (int v = 0; v < 4; v++)
+                bv[v] = widen16(bg + 16 * v, !a_signed);
+            for (int i = 0; i < nr; i++) {
+                __m256i av = broadcast4_16(a + i * lda + 4 * g, a_signed);
+                for (int v = 0; v < 4; v++)
+                    acc[i][v] = _mm256_add_epi32(acc[i][v], _mm256_madd_epi16(av, bv[v]));
+            }
+        }
+        /* hadd of columns 0-3 and 4-7 gives 0 1 4 5 | 2 3 6 7. */
+        for (int i = 0; i < nr; i++)
+            for (int h = 0; h < 2; h++) {
+                __m256i sum = _mm256_hadd_epi32(acc[i][2 * h], acc[i][2 * h + 1]);
+                _mm256_storeu_si256((void *)(c + i * ldc + j + 8 * h),
+                                    _mm256_permute4x64_epi64(sum, 0xD8));
+            }
+    }
+}
+
+GEMM_FLAVOURS(avx2, AVX2, 2)
 
 static const pnm_qkernels avx2 = {"avx2", gemm_su_avx2, gemm_us_avx2, gather_avx2,
                                   gelu_avx2};
@@ -161,28 +245,7 @@ VNNI INLINE void gemm_rows_vnni(int32_t *c, size_t ldc, const uint8_t *a, size_t
     }
 }
 
-VNNI INLINE void gemm_vnni(int32_t *c, size_t ldc, const void *a, size_t lda,
-                           const uint8_t *b, size_t rows, size_t n, size_t k, bool a_signed)
-{
-    const uint8_t *ab = a;
-    size_t r = 0;
-    for (; r + 4 <= rows; r += 4)
-        gemm_rows_vnni(c + r * ldc, ldc, ab + r * lda, lda, b, n, k, a_signed, 4);
-    for (; r < rows; r++)
-        gemm_rows_vnni(c + r * ldc, ldc, ab + r * lda, lda, b, n, k, a_signed, 1);
-}
-
-VNNI static void gemm_su_vnni(int32_t *c, size_t ldc, const void *a, size_t lda,
-                              const uint8_t *b, size_t rows, size_t n, size_t k)
-{
-    gemm_vnni(c, ldc, a, lda, b, rows, n, k, true);
-}
-
-VNNI static void gemm_us_vnni(int32_t *c, size_t ldc, const void *a, size_t lda,
-                              const uint8_t *b, size_t rows, size_t n, size_t k)
-{
-    gemm_vnni(c, ldc, a, lda, b, rows, n, k, false);
-}
+GEMM_FLAVOURS(vnni, VNNI, 4)
 
 /* Rows are summed 32 columns a register in int16, twice as many as in
  * int32, 256 rows at most at a time (their sums lie in -32768..32512, which
