@@ -1,4 +1,5 @@
-/* fused [-r RUNS] MODEL < TEXT: the in-process path of scripts/bench.
+/* fused [-r RUNS] [-k KERNELS] MODEL < TEXT: the in-process path of
+ * scripts/bench.
  *
  * Every line of TEXT is classified in this one process, the way an embedder
  * does it (pnm_classifier_open(3)), and timed four ways, each run RUNS times
@@ -10,7 +11,12 @@
  *   forward1 the network alone (pnm_forward: bottleneck, mixer layers, final
  *            LayerNorm and heads) on lines tokenized and projected beforehand,
  *            one example per call as pnm-classify runs it
- *   forward64  the same, 64 examples per call (rows stacked, larger products)
+ *   forward64  the same, 64 examples per call (rows stacked, larger products;
+ *            an int8 model runs one example a call all the same)
+ *
+ * With an int8 model, -k names the kernel set forward1 and forward64 use
+ * (qkernels.h: avx512vnni, avx2 or portable; default the best this CPU
+ * runs), to time the fallbacks; the other timings use the best.
  *
  * Output: one "key value" line each, for scripts/bench-model. The floating
  * point operations of the network are counted per example from the model's
@@ -144,12 +150,21 @@ static void examples_free(example_set *set)
     free(set->ex);
 }
 
-/* Seconds for the network over every example, `per_call` examples a call. */
-static double time_forward(const pnm_model *m, pnm_workspace *ws, const example_set *set,
-                           size_t per_call, pnm_error *err)
+/* Seconds for the network over every example, `per_call` examples a call.
+ * An int8 model (qws not NULL) runs as the runner runs it, one example a
+ * call whatever per_call (its forward has no batched form): the int8
+ * mixer, then the heads. */
+static double time_forward(const pnm_model *m, pnm_workspace *ws, pnm_qworkspace *qws,
+                           const example_set *set, size_t per_call, pnm_error *err)
 {
     double t0 = now_s();
-    for (size_t i = 0; i < set->n; i += per_call) {
+    for (size_t i = 0; i < set->n && qws; i++) {
+        uint32_t rows;
+        const float *o = pnm_qforward(qws, m->qw, &m->p, set->ex + i, &rows);
+        if (pnm_heads_forward(&m->config, &m->p, ws, &o, &rows, 1, err))
+            return -1;
+    }
+    for (size_t i = 0; i < set->n && !qws; i += per_call) {
         size_t k = set->n - i < per_call ? set->n - i : per_call;
         if (pnm_forward(&m->config, &m->p, ws, set->ex + i, k, NULL, err) < 0)
             return -1;
@@ -195,7 +210,7 @@ enum { SINGLE, P50, P99, BATCH, FORWARD1, FORWARD64, N_METRICS };
 /* One run of every timing: metrics[] in seconds (whole input) or
  * microseconds (percentiles). */
 static int run_once(const pnm_classifier *c, pnm_session *s, pnm_workspace *ws,
-                    char **texts, size_t n, const example_set *set, double *lat,
+                    pnm_qworkspace *qws, char **texts, size_t n, const example_set *set, double *lat,
                     double *metrics, pnm_error *err)
 {
     double t0 = now_s();
@@ -215,8 +230,8 @@ static int run_once(const pnm_classifier *c, pnm_session *s, pnm_workspace *ws,
         return -1;
     pnm_results_free(r, n);
     const pnm_model *m = pnm_classifier_model(c);
-    metrics[FORWARD1] = time_forward(m, ws, set, 1, err);
-    metrics[FORWARD64] = time_forward(m, ws, set, FORWARD_BATCH, err);
+    metrics[FORWARD1] = time_forward(m, ws, qws, set, 1, err);
+    metrics[FORWARD64] = time_forward(m, ws, qws, set, FORWARD_BATCH, err);
     return metrics[FORWARD1] < 0 || metrics[FORWARD64] < 0 ? -1 : 0;
 }
 
@@ -247,15 +262,23 @@ static void report(const pnm_model *m, size_t n, const example_set *set, double 
 
 static int usage(void)
 {
-    fputs("usage: fused [-r RUNS] MODEL < TEXT\n", stderr);
+    fputs("usage: fused [-r RUNS] [-k KERNELS] MODEL < TEXT\n", stderr);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     unsigned n_runs = 3;
+    const pnm_qkernels *kernels = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "r:")) != -1) {
+    while ((opt = getopt(argc, argv, "r:k:")) != -1) {
+        if (opt == 'k') {
+            if (!(kernels = pnm_qkernels_find(optarg))) {
+                fprintf(stderr, "fused: no kernel set %s on this CPU\n", optarg);
+                return 2;
+            }
+            continue;
+        }
         char *end;
         errno = 0;
         unsigned long v = opt == 'r' ? strtoul(optarg, &end, 10) : 0;
@@ -272,16 +295,18 @@ int main(int argc, char **argv)
     pnm_session *s = c ? pnm_session_new(c, &err) : NULL;
     const pnm_model *m = c ? pnm_classifier_model(c) : NULL;
     pnm_workspace *ws = m ? pnm_workspace_new(&m->config) : NULL;
+    pnm_qworkspace *qws = m && m->qw ? pnm_qworkspace_new(&m->config, kernels) : NULL;
     example_set set = {0};
     double *lat = malloc(n * sizeof *lat);
     double *runs = malloc((size_t)(N_METRICS + 1) * n_runs * sizeof *runs);
     int rc = -1;
-    if (s && (!ws || !lat || !runs))
+    if (s && (!ws || (m->qw && !qws) || !lat || !runs))
         pnm_error_set(&err, "out of memory");
     else if (s && examples_of(&set, m, texts, n, &err) == 0) {
         rc = 0;
         for (unsigned r = 0; rc == 0 && r < n_runs; r++)
-            rc = run_once(c, s, ws, texts, n, &set, lat, runs + (size_t)r * N_METRICS, &err);
+            rc = run_once(c, s, ws, qws, texts, n, &set, lat, runs + (size_t)r * N_METRICS,
+                          &err);
     }
     if (rc == 0)
         report(m, n, &set, runs, n_runs);
@@ -291,6 +316,7 @@ int main(int argc, char **argv)
     free(runs);
     free(lat);
     pnm_workspace_free(ws);
+    pnm_qworkspace_free(qws);
     pnm_session_free(s);
     pnm_classifier_close(c);
     for (size_t i = 0; texts && i < n; i++)

@@ -12,6 +12,8 @@ static const char usage[] =
     "Print a pnm stream (tokens, features or hidden) as text: its header, then\n"
     "one line per record. Every length, checksum and value is validated on the\n"
     "way; a damaged stream is an error that names the byte offset.\n"
+    "A model file (not in a pipe) is summed up instead: its sizes, whether its\n"
+    "weights are float or int8 (pnm-quantize), then its label and tag names.\n"
     "With no FILE, or when FILE is -, read standard input.\n"
     "\n"
     "  -j, --json               one JSON object per line instead of text\n"
@@ -88,6 +90,28 @@ static int dump(const config *c, pnm_reader *in, pnm_error *err)
     return got;
 }
 
+/* A model file, when the input is one: its summary. Only an input that can
+ * seek is sniffed (a stream in a pipe cannot be read twice). Returns 1 when
+ * a model was dumped, 0 when the input is not a model, -1 on error. */
+static int dump_model(const config *c, FILE *f, pnm_error *err)
+{
+    uint8_t head[PNM_MODEL_SNIFF_BYTES];
+    long at = ftell(f);
+    if (at < 0)
+        return 0;
+    size_t got = fread(head, 1, sizeof head, f);
+    if (fseek(f, at, SEEK_SET) != 0)
+        return pnm_error_set(err, "%s: %s", c->input, strerror(errno));
+    if (!pnm_model_sniff(head, got))
+        return 0;
+    pnm_model *m = pnm_model_load(strcmp(c->input, "-") ? c->input : "/dev/stdin", err);
+    if (!m)
+        return -1;
+    pnm_dump_model(stdout, m, c->header_only, c->format);
+    pnm_model_free(m);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv);
@@ -96,6 +120,15 @@ int main(int argc, char **argv)
     FILE *f = cli_open_input(c.input, &err);
     if (!f)
         cli_die("%s", err.msg);
+    int model = dump_model(&c, f, &err);
+    if (model < 0)
+        cli_die("%s", err.msg);
+    if (model) {
+        cli_close_input(f);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            cli_die("write error: %s", strerror(errno));
+        return 0;
+    }
     pnm_reader *in = pnm_reader_open(f, strcmp(c.input, "-") ? c.input : "standard input", &err);
     if (!in)
         cli_die("%s", err.msg);

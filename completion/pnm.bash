@@ -78,4 +78,4 @@ _pnm() {
     mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 }
 
-complete -F _pnm pnm-classify pnm-dump pnm-eval pnm-mix pnm-project pnm-tokenize pnm-train
+complete -F _pnm pnm-classify pnm-dump pnm-eval pnm-mix pnm-project pnm-quantize pnm-tokenize pnm-train

@@ -302,6 +302,11 @@ int pnm_checkpoint_decode(pnm_checkpoint *ck, const void *body, size_t len, pnm_
     if (!ck->model)
         return pnm_error_prefix(err, "corrupt checkpoint");
     at += (size_t)model_len;
+    /* Training updates float weights: an int8 model has none to update. */
+    if (ck->model->qw) {
+        pnm_checkpoint_free(ck);
+        return corrupt(err, "its model is int8 (pnm-quantize), which cannot be trained");
+    }
     const pnm_config *c = &ck->model->config;
     if ((ck->task == PNM_TASK_CLASSIFY && c->n_tags) || (ck->task == PNM_TASK_TAG && c->n_labels)) {
         pnm_checkpoint_free(ck);

@@ -8,6 +8,8 @@
  *     if (r)
  *         puts(pnm_result_label_name(r));
  *
+ * An int8 model (pnm-quantize(1)) is opened and run the same way.
+ *
  * A string goes through exactly the library code of the programs: the
  * tokenizer of pnm-tokenize, the projector of pnm-project and the runner of
  * pnm-classify, so a result is identical to the line that

@@ -1,6 +1,9 @@
 #include "dump.h"
 
 #include <inttypes.h>
+#include <string.h>
+
+#include "hash.h"
 
 /* Bytes that would break a line of text or a JSON string are escaped. */
 static void put_string(FILE *out, const uint8_t *s, size_t len, pnm_dump_format fmt)
@@ -165,4 +168,61 @@ void pnm_json_put_string(FILE *out, const char *s, size_t len)
     putc('"', out);
     put_string(out, (const uint8_t *)s, len, PNM_DUMP_JSON);
     putc('"', out);
+}
+
+/* The names of one kind, as "WHAT I NAME" lines or a JSON array member. */
+static void put_names(FILE *out, const char *what, char *const *names, uint32_t n,
+                      pnm_dump_format fmt)
+{
+    if (fmt == PNM_DUMP_JSON)
+        fprintf(out, ",\"%ss\":[", what);
+    for (uint32_t i = 0; i < n; i++) {
+        if (fmt == PNM_DUMP_JSON) {
+            if (i)
+                putc(',', out);
+            pnm_json_put_string(out, names[i], strlen(names[i]));
+        } else {
+            fprintf(out, "%s %" PRIu32 " ", what, i);
+            put_string(out, (const uint8_t *)names[i], strlen(names[i]), fmt);
+            putc('\n', out);
+        }
+    }
+    if (fmt == PNM_DUMP_JSON)
+        putc(']', out);
+}
+
+void pnm_dump_model(FILE *out, const pnm_model *m, bool header_only, pnm_dump_format fmt)
+{
+    const pnm_config *c = &m->config;
+    const pnm_projection *p = &c->projection;
+    uint64_t vocab_id = pnm_hash64(m->vocab, m->vocab_len, 0);
+    const char *weights = m->qw ? "int8" : "float";
+    if (fmt == PNM_DUMP_JSON) {
+        fprintf(out, "{\"kind\":\"model\",\"weights\":\"%s\",\"model_id\":\"%016" PRIx64
+                "\",\"vocab_id\":\"%016" PRIx64 "\",\"vocab_size\":%" PRIu32
+                ",\"features\":%" PRIu32 ",\"hashes\":%" PRIu32 ",\"window\":%" PRIu32
+                ",\"seed\":%" PRIu64 ",\"seq_len\":%" PRIu32 ",\"bottleneck\":%" PRIu32
+                ",\"token_hidden\":%" PRIu32 ",\"channel_hidden\":%" PRIu32
+                ",\"layers\":%" PRIu32 ",\"tag_sentence\":%s,\"parameters\":%zu",
+                weights, m->id, vocab_id, pnm_sp_vocab_size(m->sp), p->features, p->hashes,
+                p->window, p->seed, c->seq_len, c->bottleneck, c->token_hidden,
+                c->channel_hidden, c->layers, c->tag_sentence ? "true" : "false",
+                pnm_params_count(c));
+        put_names(out, "label", m->labels, c->n_labels, fmt);
+        put_names(out, "tag", m->tags, c->n_tags, fmt);
+        fputs("}\n", out);
+        return;
+    }
+    fprintf(out, "# pnm model %016" PRIx64 ", %s weights; vocabulary %016" PRIx64
+            " (%" PRIu32 " pieces); m=%" PRIu32 " n=%" PRIu32 " w=%" PRIu32 " seed=%" PRIu64
+            "; s=%" PRIu32 " b=%" PRIu32 " h_t=%" PRIu32 " h_c=%" PRIu32 " L=%" PRIu32
+            "; %zu parameters; %" PRIu32 " labels, %" PRIu32 " tags%s\n",
+            m->id, weights, vocab_id, pnm_sp_vocab_size(m->sp), p->features, p->hashes,
+            p->window, p->seed, c->seq_len, c->bottleneck, c->token_hidden, c->channel_hidden,
+            c->layers, pnm_params_count(c), c->n_labels, c->n_tags,
+            c->tag_sentence ? ", sentence-aware tagging" : "");
+    if (header_only)
+        return;
+    put_names(out, "label", m->labels, c->n_labels, fmt);
+    put_names(out, "tag", m->tags, c->n_tags, fmt);
 }

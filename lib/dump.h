@@ -8,6 +8,7 @@
 
 #include "features.h"
 #include "hidden.h"
+#include "modelfile.h"
 #include "stream.h"
 #include "tokens.h"
 
@@ -29,6 +30,11 @@ void pnm_dump_features(FILE *out, const pnm_features *f, pnm_dump_format fmt);
  * value (%.9g, enough to read the float back exactly). */
 void pnm_dump_hidden(FILE *out, const pnm_hidden *h, pnm_dump_format fmt);
 void pnm_dump_end(FILE *out, uint64_t records, pnm_dump_format fmt);
+
+/* A model file's summary: text "# pnm model, WEIGHTS weights; vocabulary
+ * ..." with its sizes, then, unless header_only, "label I NAME" and "tag I
+ * NAME" lines; JSON one object with the same fields (and the names). */
+void pnm_dump_model(FILE *out, const pnm_model *m, bool header_only, pnm_dump_format fmt);
 
 /* len bytes of UTF-8 as a JSON string, quotes included: the one escaping
  * every JSON writer of the project uses. */

@@ -18,9 +18,10 @@ int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err)
     if (pnm_bio_init(&r->bio, (const char *const *)m->tags, m->config.n_tags, err))
         return -1;
     r->ws = pnm_workspace_new(&m->config);
+    r->qws = m->qw ? pnm_qworkspace_new(&m->config, NULL) : NULL;
     r->scratch = malloc(pnm_bio_scratch_size(&r->bio, m->config.seq_len) + 1);
     r->tags = malloc((size_t)m->config.seq_len * sizeof *r->tags);
-    if (!r->ws || !r->scratch || !r->tags) {
+    if (!r->ws || (m->qw && !r->qws) || !r->scratch || !r->tags) {
         pnm_runner_free(r);
         return pnm_error_set(err, "out of memory");
     }
@@ -30,6 +31,7 @@ int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err)
 void pnm_runner_free(pnm_runner *r)
 {
     pnm_workspace_free(r->ws);
+    pnm_qworkspace_free(r->qws);
     pnm_bio_free(&r->bio);
     free(r->scratch);
     free(r->tags);
@@ -53,28 +55,46 @@ static void prediction_of(pnm_runner *r, uint64_t line, uint32_t n_words, pnm_pr
     out->tags = r->tags;
 }
 
-int pnm_mix_features(pnm_runner *r, const pnm_features *f, pnm_hidden *out, pnm_error *err)
+/* The network on one example. With o NULL, the whole of it, its results in
+ * r->ws as pnm_forward leaves them: an int8 model's mixer runs in
+ * qforward.c, then the float heads. With o, only the mixer's output is
+ * wanted: *o and *rows (the float forward runs the heads all the same). */
+static int run(pnm_runner *r, const pnm_features *f, const float **o, uint32_t *rows,
+               pnm_error *err)
 {
     const pnm_model *m = r->m;
-    pnm_workspace *ws = r->ws;
     pnm_example e = example_of(f);
-    if (pnm_forward(&m->config, &m->p, ws, &e, 1, NULL, err) < 0)
+    if (r->qws) {
+        uint32_t n;
+        const float *out = pnm_qforward(r->qws, m->qw, &m->p, &e, &n);
+        if (o)
+            *o = out, *rows = n;
+        return o ? 0 : pnm_heads_forward(&m->config, &m->p, r->ws, &out, &n, 1, err);
+    }
+    if (pnm_forward(&m->config, &m->p, r->ws, &e, 1, NULL, err) < 0)
         return -1;
+    if (o)
+        *o = pnm_output_rows(r->ws, 0, rows);
+    return 0;
+}
+
+int pnm_mix_features(pnm_runner *r, const pnm_features *f, pnm_hidden *out, pnm_error *err)
+{
+    const float *o;
     uint32_t rows;
-    const float *o = pnm_output_rows(ws, 0, &rows);
-    if (pnm_hidden_reserve(out, rows, m->config.bottleneck, err))
+    size_t b = r->m->config.bottleneck;
+    if (run(r, f, &o, &rows, err) || pnm_hidden_reserve(out, rows, (uint32_t)b, err))
         return -1;
     out->line = f->line;
     out->n_words = f->n_words;
-    memcpy(out->values, o, (size_t)rows * m->config.bottleneck * sizeof *o);
+    memcpy(out->values, o, (size_t)rows * b * sizeof *o);
     return 0;
 }
 
 int pnm_infer_features(pnm_runner *r, const pnm_features *f, pnm_prediction *out,
                        pnm_error *err)
 {
-    pnm_example e = example_of(f);
-    if (pnm_forward(&r->m->config, &r->m->p, r->ws, &e, 1, NULL, err) < 0)
+    if (run(r, f, NULL, NULL, err))
         return -1;
     prediction_of(r, f->line, f->n_words, out);
     return 0;

@@ -13,6 +13,7 @@
 #include "hidden.h"
 #include "model.h"
 #include "modelfile.h"
+#include "qforward.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +24,7 @@ extern "C" {
 typedef struct pnm_runner {
     const pnm_model *m;
     pnm_workspace *ws;
+    pnm_qworkspace *qws; /* the int8 forward's, for an int8 model (else NULL) */
     pnm_bio bio;
     void *scratch;
     uint32_t *tags;   /* seq_len decoded tags */

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#define LN_EPS 1e-5f
+#include "simd.h"
 
 void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
                        const float *g, const float *b, size_t n, size_t c)
@@ -17,7 +17,7 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
         m /= (float)c;
         for (size_t i = 0; i < c; i++)
             v += (xr[i] - m) * (xr[i] - m);
-        float s = 1.0f / sqrtf(v / (float)c + LN_EPS);
+        float s = 1.0f / sqrtf(v / (float)c + PNM_LAYERNORM_EPS);
         float *o = out + r * c;
         for (size_t i = 0; i < c; i++)
             o[i] = (xr[i] - m) * s * g[i] + b[i];
@@ -80,13 +80,6 @@ static inline float tanh_approx(float x)
 
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 
-/* Built for the portable x86-64 baseline and for AVX2 / AVX-512, chosen at
- * load time by the CPU (GCC function multi-versioning); elsewhere, plain. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define PNM_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PNM_SIMD_CLONES
-#endif
 #define GELU_C 0.044715f
 
 PNM_SIMD_CLONES

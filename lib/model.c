@@ -66,36 +66,50 @@ int pnm_config_check(const pnm_config *c, pnm_error *err)
 
 /* ---- parameters ---------------------------------------------------------- */
 
-/* Walks the arena layout once: with arena NULL it only counts. */
-static size_t params_layout(pnm_params *p, const pnm_config *c, float *arena)
+/* Walks the arena layout once: with arena NULL it only counts. Without
+ * matrices, the bottleneck and mixer matrices (which an int8 model holds
+ * apart, quant.h) take no room and their views stay NULL; with from (a
+ * whole float arena), every tensor walked is copied from it into arena. */
+static size_t params_layout(pnm_params *p, const pnm_config *c, float *arena, bool matrices,
+                            const float *from)
 {
-    size_t at = 0;
-#define TAKE(field, count)                     \
+    size_t at = 0, at_from = 0;
+#define TAKE(field, count)                                                   \
+    do {                                                                     \
+        if (arena)                                                           \
+            (field) = arena + at;                                            \
+        if (from)                                                            \
+            memcpy(arena + at, from + at_from, (size_t)(count) * sizeof *arena); \
+        at += (size_t)(count);                                               \
+        at_from += (size_t)(count);                                          \
+    } while (0)
+#define TAKE_MATRIX(field, count)              \
     do {                                       \
-        if (arena)                             \
-            (field) = arena + at;              \
-        at += (size_t)(count);                 \
+        if (matrices)                          \
+            TAKE(field, count);                \
+        else                                   \
+            at_from += (size_t)(count);        \
     } while (0)
     pnm_params dummy;
     if (!p)
         p = &dummy;
     size_t b = c->bottleneck, s = c->seq_len, ht = c->token_hidden, hc = c->channel_hidden;
     size_t in = (2 * (size_t)c->projection.window + 1) * c->projection.features;
-    TAKE(p->bott_w, in * b);
+    TAKE_MATRIX(p->bott_w, in * b);
     TAKE(p->bott_b, b);
     for (uint32_t l = 0; l < c->layers; l++) {
         pnm_layer_params *q = &p->layer[l];
         TAKE(q->ln1_g, b);
         TAKE(q->ln1_b, b);
-        TAKE(q->tok_w1, ht * s);
+        TAKE_MATRIX(q->tok_w1, ht * s);
         TAKE(q->tok_b1, ht);
-        TAKE(q->tok_w2, s * ht);
+        TAKE_MATRIX(q->tok_w2, s * ht);
         TAKE(q->tok_b2, s);
         TAKE(q->ln2_g, b);
         TAKE(q->ln2_b, b);
-        TAKE(q->ch_w1, hc * b);
+        TAKE_MATRIX(q->ch_w1, hc * b);
         TAKE(q->ch_b1, hc);
-        TAKE(q->ch_w2, b * hc);
+        TAKE_MATRIX(q->ch_w2, b * hc);
         TAKE(q->ch_b2, b);
     }
     TAKE(p->ln_g, b);
@@ -106,19 +120,37 @@ static size_t params_layout(pnm_params *p, const pnm_config *c, float *arena)
     TAKE(p->tag_w, (size_t)c->n_tags * b);
     TAKE(p->tag_b, c->n_tags);
     TAKE(p->tag_sent_w, c->tag_sentence ? (size_t)c->n_tags * b : 0);
+#undef TAKE_MATRIX
 #undef TAKE
     return at;
 }
 
 size_t pnm_params_count(const pnm_config *c)
 {
-    return params_layout(NULL, c, NULL);
+    return params_layout(NULL, c, NULL, true, NULL);
 }
 
 void pnm_params_bind(pnm_params *p, const pnm_config *c, float *arena)
 {
     memset(p, 0, sizeof *p);
-    params_layout(p, c, arena);
+    params_layout(p, c, arena, true, NULL);
+}
+
+size_t pnm_params_count_unquantized(const pnm_config *c)
+{
+    return params_layout(NULL, c, NULL, false, NULL);
+}
+
+void pnm_params_bind_unquantized(pnm_params *p, const pnm_config *c, float *arena)
+{
+    memset(p, 0, sizeof *p);
+    params_layout(p, c, arena, false, NULL);
+}
+
+void pnm_params_copy_unquantized(float *to, const float *from, const pnm_config *c)
+{
+    pnm_params p;
+    params_layout(&p, c, to, false, from);
 }
 
 static void fill_uniform(float *w, size_t n, float bound, uint64_t *rng)

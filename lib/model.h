@@ -65,6 +65,13 @@ typedef struct pnm_params {
 /* Number of floats in the arena. */
 size_t pnm_params_count(const pnm_config *c);
 void pnm_params_bind(pnm_params *p, const pnm_config *c, float *arena);
+/* The same for the floats an int8 model keeps (quant.h): every tensor but
+ * the bottleneck weight and the four matrices of each mixer layer, in the
+ * same order; the views of those five stay NULL. */
+size_t pnm_params_count_unquantized(const pnm_config *c);
+void pnm_params_bind_unquantized(pnm_params *p, const pnm_config *c, float *arena);
+/* Copies those floats from a whole float arena into such an arena. */
+void pnm_params_copy_unquantized(float *to, const float *from, const pnm_config *c);
 /* Seeded initialisation: Linear weights uniform in +-1/sqrt(fan_in) (the
  * bottleneck's fan-in counted as its (2w+1)n non-zero inputs), biases 0,
  * LayerNorm gains 1, pooling query normal with std 1/sqrt(b). */

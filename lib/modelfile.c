@@ -139,6 +139,7 @@ void pnm_model_free(pnm_model *m)
     free(m->vocab);
     pnm_sp_free(m->sp);
     free(m->params);
+    pnm_qweights_free(m->qw);
     free(m);
 }
 
@@ -218,6 +219,34 @@ pnm_model *pnm_model_new(const pnm_config *c, const char *const *labels,
     return m;
 }
 
+pnm_model *pnm_model_quantize(const pnm_model *f, pnm_error *err)
+{
+    if (f->qw) {
+        pnm_error_set(err, "the model is int8 already");
+        return NULL;
+    }
+    const pnm_config *c = &f->config;
+    pnm_model *m = pnm_model_new(c, (const char *const *)f->labels,
+                                 (const char *const *)f->tags, f->vocab, f->vocab_len, err);
+    if (!m)
+        return NULL;
+    size_t count = pnm_params_count_unquantized(c);
+    float *kept = malloc((count ? count : 1) * sizeof *kept);
+    m->qw = kept ? pnm_qweights_quantize(c, &f->p, err) : NULL;
+    if (!m->qw) {
+        if (!kept)
+            pnm_error_set(err, "out of memory");
+        free(kept);
+        pnm_model_free(m);
+        return NULL;
+    }
+    free(m->params);
+    m->params = kept;
+    pnm_params_bind_unquantized(&m->p, c, m->params);
+    pnm_params_copy_unquantized(m->params, f->params, c);
+    return m;
+}
+
 /* ---- saving --------------------------------------------------------------- */
 
 static uint8_t *put_names(uint8_t *p, char *const *names, uint32_t n)
@@ -235,7 +264,8 @@ static uint8_t *put_names(uint8_t *p, char *const *names, uint32_t n)
 int pnm_model_encode(const pnm_model *m, pnm_buf *out, pnm_error *err)
 {
     const pnm_config *c = &m->config;
-    size_t count = pnm_params_count(c);
+    size_t count = m->qw ? pnm_params_count_unquantized(c) : pnm_params_count(c);
+    size_t qbytes = m->qw ? pnm_qweights_bytes(c) : 0;
     for (size_t i = 0; i < count; i++)
         if (!isfinite(m->params[i]))
             return pnm_error_set(err, "parameter %zu is not finite (%g): the model diverged",
@@ -245,7 +275,7 @@ int pnm_model_encode(const pnm_model *m, pnm_buf *out, pnm_error *err)
         names += 2 + strlen(m->labels[i]);
     for (uint32_t i = 0; i < c->n_tags; i++)
         names += 2 + strlen(m->tags[i]);
-    size_t len = PNM_MODEL_HEADER_BYTES + names + 4 + m->vocab_len + 8 + 4 * count +
+    size_t len = PNM_MODEL_HEADER_BYTES + names + 4 + m->vocab_len + 8 + 4 * count + qbytes +
                  CHECKSUM_BYTES;
     out->len = 0;
     uint8_t *p = pnm_buf_reserve(out, len), *start = p;
@@ -265,7 +295,8 @@ int pnm_model_encode(const pnm_model *m, pnm_buf *out, pnm_error *err)
     pnm_put_u32(p + 52, c->layers);
     pnm_put_u32(p + 56, c->n_labels);
     pnm_put_u32(p + 60, c->n_tags);
-    pnm_put_u32(p + 64, c->tag_sentence ? PNM_MODEL_OPTION_TAG_SENTENCE : 0);
+    pnm_put_u32(p + 64, (c->tag_sentence ? PNM_MODEL_OPTION_TAG_SENTENCE : 0) |
+                            (m->qw ? PNM_MODEL_OPTION_INT8 : 0));
     p += PNM_MODEL_HEADER_BYTES;
     p = put_names(p, m->labels, c->n_labels);
     p = put_names(p, m->tags, c->n_tags);
@@ -279,6 +310,9 @@ int pnm_model_encode(const pnm_model *m, pnm_buf *out, pnm_error *err)
         memcpy(&bits, &m->params[i], 4);
         pnm_put_u32(p, bits);
     }
+    if (m->qw)
+        pnm_qweights_encode(m->qw, p);
+    p += qbytes;
     pnm_put_u32(p, checksum(start, len - CHECKSUM_BYTES));
     out->len = len;
     return 0;
@@ -527,7 +561,7 @@ static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *
         return NULL;
     }
     uint32_t options = version == 1 ? 0 : pnm_get_u32(b + 64);
-    if (options & ~PNM_MODEL_OPTION_TAG_SENTENCE) {
+    if (options & ~(PNM_MODEL_OPTION_TAG_SENTENCE | PNM_MODEL_OPTION_INT8)) {
         corrupt(err, "unknown options 0x%" PRIx32, options);
         return NULL;
     }
@@ -571,7 +605,9 @@ static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *
         corrupt(err, "the body ends inside the vocabulary");
         goto done;
     }
-    size_t count = pnm_params_count(&c);
+    bool int8 = options & PNM_MODEL_OPTION_INT8;
+    size_t count = int8 ? pnm_params_count_unquantized(&c) : pnm_params_count(&c);
+    size_t qbytes = int8 ? pnm_qweights_bytes(&c) : 0;
     q = take(&cur, 8);
     if (!q) {
         corrupt(err, "the body ends before the parameters");
@@ -583,19 +619,30 @@ static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *
         goto done;
     }
     size_t left = cur.len - cur.at;
-    if (left / 4 < count) {
+    if (left / 4 < count || left - 4 * count < qbytes) {
         corrupt(err, "the body ends inside the parameters");
         goto done;
     }
-    if (left != 4 * count) {
-        corrupt(err, "%zu stray bytes after the parameters", left - 4 * count);
+    if (left != 4 * count + qbytes) {
+        corrupt(err, "%zu stray bytes after the parameters", left - 4 * count - qbytes);
         goto done;
     }
-    const uint8_t *w = take(&cur, 4 * count);
+    const uint8_t *w = take(&cur, 4 * count), *qw = take(&cur, qbytes);
     uint64_t id = pnm_hash64(b, len, 0); /* before own's bytes are overwritten */
-    m = model_create(&c, labels, tags, vocab, vocab_len, own == NULL, err);
+    m = model_create(&c, labels, tags, vocab, vocab_len, own == NULL && !int8, err);
     if (!m) {
         pnm_error_prefix(err, "corrupt model");
+        goto done;
+    }
+    /* The int8 matrices are copied out before own's floats move down. */
+    int bad = 0;
+    if (int8 && !(m->qw = pnm_qweights_decode(&c, qw, err)))
+        bad = pnm_error_prefix(err, "corrupt model");
+    else if (int8 && !own && !(m->params = malloc((count ? count : 1) * sizeof *m->params)))
+        bad = pnm_error_set(err, "out of memory");
+    if (bad) {
+        pnm_model_free(m);
+        m = NULL;
         goto done;
     }
     /* In own's buffer, weight i moves from w + 4i down to 4i: it is read
@@ -615,8 +662,11 @@ static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *
         float *fit = realloc(own->data, (count ? count : 1) * sizeof *fit);
         m->params = fit ? fit : params; /* a failed shrink keeps the larger block */
         *own = (pnm_buf){0};
-        pnm_params_bind(&m->p, &m->config, m->params);
     }
+    if (int8)
+        pnm_params_bind_unquantized(&m->p, &m->config, m->params);
+    else if (own)
+        pnm_params_bind(&m->p, &m->config, m->params);
     m->id = id;
 done:
     free(labels);

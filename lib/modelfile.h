@@ -18,6 +18,7 @@
 #include "bytes.h"
 #include "error.h"
 #include "model.h"
+#include "quant.h"
 #include "sp.h"
 #include "stream.h"
 
@@ -29,6 +30,7 @@ extern "C" {
 #define PNM_MODEL_HEADER_BYTES 68          /* magic, version, size, config */
 #define PNM_MODEL_V1_HEADER_BYTES 64       /* version 1: no options word */
 #define PNM_MODEL_OPTION_TAG_SENTENCE 1u   /* options bit: pnm_config.tag_sentence */
+#define PNM_MODEL_OPTION_INT8 2u           /* options bit: int8 weights (quant.h) */
 #define PNM_MAX_MODEL_BYTES (1u << 30)      /* uncompressed body: 1 GiB */
 #define PNM_MAX_NAME_BYTES 65535u           /* one label or tag name */
 #define PNM_MODEL_SNIFF_BYTES 256           /* see pnm_model_sniff */
@@ -40,8 +42,10 @@ typedef struct pnm_model {
     void *vocab;        /* serialized SentencePiece model bytes, owned */
     size_t vocab_len;
     pnm_sp *sp;         /* the vocabulary, loaded once: for tokenizing; owned */
-    float *params;      /* pnm_params_count(&config) floats, owned */
-    pnm_params p;       /* views bound to params */
+    float *params;      /* pnm_params_count(&config) floats, owned; with qw, only
+                         * pnm_params_count_unquantized(&config) of them */
+    pnm_params p;       /* views bound to params (without qw's matrices) */
+    pnm_qweights *qw;   /* int8 weights, owned, or NULL for a float model */
     uint64_t id;        /* identity: XXH64 (pnm_hash64, seed 0) of the uncompressed
                          * file body; set by save and load, 0 before */
 } pnm_model;
@@ -58,6 +62,12 @@ pnm_model *pnm_model_new(const pnm_config *c, const char *const *labels,
                          const char *const *tags, const void *vocab, size_t vocab_len,
                          pnm_error *err);
 void pnm_model_free(pnm_model *m);
+
+/* An int8 copy of a float model (pnm-quantize(1), quant.h): the same
+ * configuration, names and vocabulary; the bottleneck and mixer matrices
+ * quantized, every other tensor copied. Refuses a model that is int8
+ * already. */
+pnm_model *pnm_model_quantize(const pnm_model *m, pnm_error *err);
 
 /* Writes the model to path atomically ("-": standard output) and sets
  * m->id. A weight that is not finite (a diverged model) is refused, so

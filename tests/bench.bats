@@ -43,6 +43,17 @@ value() { awk -v k="$1" '$1 == k { print $2 }' <<<"$output"; }
     done
 }
 
+@test "fused: an int8 model (pnm-quantize) gives every figure too" {
+    pnm-quantize -o "$BATS_TEST_TMPDIR/q.pnm" "$M"
+    run --separate-stderr "$PNM_BUILD/bench/fused" -r 1 "$BATS_TEST_TMPDIR/q.pnm" < "$Q"
+    assert_success
+    [ -z "$stderr" ]
+    local k
+    for k in single_qps batch_qps forward1_qps forward64_qps; do
+        awk -v v="$(value "$k")" -v k="$k" 'BEGIN { if (!(v + 0 > 0)) { print k " = " v; exit 1 } }'
+    done
+}
+
 @test "fused: parameters as pnm-train counts them" {
     run --separate-stderr "$PNM_BUILD/bench/fused" -r 1 "$M" < "$Q"
     assert_success

@@ -51,6 +51,11 @@ same_as_programs() {
     same_as_programs "$BATS_FILE_TMPDIR/joint.pnm" 1
 }
 
+@test "classifier: an int8 model (pnm-quantize) gives the programs' results" {
+    pnm-quantize -o int8.pnm "$BATS_FILE_TMPDIR/joint.pnm"
+    same_as_programs int8.pnm 2
+}
+
 @test "classifier: the same on 3 threads" {
     same_as_programs "$BATS_FILE_TMPDIR/joint.pnm" 3
 }

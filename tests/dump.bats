@@ -197,9 +197,11 @@ setup() {
     assert_stderr_contains "version 0"
 }
 
-@test "dump: a model file given as a stream is named as a model" {
+@test "dump: a model file is summed up; in a pipe, named as a model" {
     local model=$BATS_TEST_DIRNAME/../models/default.pnm
-    run --separate-stderr pnm-dump "$model"
+    run -0 pnm-dump -H "$model"
+    assert_output --regexp '^# pnm model [0-9a-f]{16}, float weights; '
+    run --separate-stderr pnm-dump < <(cat "$model")
     assert_failure 1
     assert_stderr_contains "a pnm model, not a stream (models go after -m)"
     assert_output ""

@@ -215,6 +215,22 @@ static void test_crafted(const char *path, const pnm_checkpoint *ck)
     free(good.b);
 }
 
+/* Training updates float weights: a checkpoint holding an int8 model
+ * (pnm-quantize) is refused, with a message that says so. */
+static void test_int8_model(pnm_checkpoint *ck, const char *path)
+{
+    pnm_error err;
+    pnm_model *f = ck->model, *q = pnm_model_quantize(f, &err);
+    ck->model = q;
+    int saved = q && pnm_checkpoint_save(ck, path, &err) == 0;
+    ck->model = f;
+    pnm_model_free(q);
+    pnm_checkpoint back;
+    CHECK(saved && pnm_checkpoint_load(&back, path, &err) != 0 &&
+              strstr(err.msg, "corrupt checkpoint: its model is int8 (pnm-quantize)"),
+          "a checkpoint of an int8 model is refused");
+}
+
 int main(void)
 {
     size_t vocab_len = 0;
@@ -229,6 +245,7 @@ int main(void)
     test_round_trip(&ck, path);
     pnm_checkpoint_save(&ck, path, NULL);
     test_crafted(path, &ck);
+    test_int8_model(&ck, path);
     unlink(path);
     rmdir(dir);
     pnm_checkpoint_free(&ck);

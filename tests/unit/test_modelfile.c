@@ -466,8 +466,11 @@ static void test_crafted(const void *vocab, size_t vocab_len)
     s = good, s.version = 1;
     CHECK(refused(&s, "corrupt model: header of 68 bytes, expected 64", &err),
           "crafted: version 1 with version 2's header size");
-    s = good, s.options = 2;
-    CHECK(refused(&s, "corrupt model: unknown options 0x2", &err), "crafted: unknown option");
+    s = good, s.options = 4;
+    CHECK(refused(&s, "corrupt model: unknown options 0x4", &err), "crafted: unknown option");
+    s = good, s.options = PNM_MODEL_OPTION_INT8;
+    CHECK(refused(&s, "the configuration has", &err),
+          "crafted: int8 weights marked on a float model's weights");
     s = good, s.options = PNM_MODEL_OPTION_TAG_SENTENCE;
     CHECK(refused(&s, "the configuration has", &err),
           "crafted: sentence-aware tagging with the weights of a model without it");

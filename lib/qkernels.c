@@ -1,0 +1,349 @@
+#include "qkernels.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PNM_X86 1
+#include <immintrin.h>
+#endif
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* ---- portable ------------------------------------------------------------ */
+
+/* One output row at a time, the columns innermost so that the compiler
+ * vectorises over them; a_signed picks the flavour (a constant after
+ * inlining). */
+INLINE void gemm_body(int32_t *c, size_t ldc, const void *a, size_t lda, const uint8_t *b,
+                      size_t rows, size_t n, size_t k, bool a_signed)
+{
+    const uint8_t *ab = a;
+    for (size_t r = 0; r < rows; r++) {
+        int32_t *cr = c + r * ldc;
+        memset(cr, 0, n * sizeof *cr);
+        for (size_t g = 0; g < k / 4; g++) {
+            const uint8_t *ar = ab + r * lda + 4 * g, *bg = b + g * n * 4;
+            int32_t a0, a1, a2, a3;
+            if (a_signed)
+                a0 = (int8_t)ar[0], a1 = (int8_t)ar[1], a2 = (int8_t)ar[2], a3 = (int8_t)ar[3];
+            else
+                a0 = ar[0], a1 = ar[1], a2 = ar[2], a3 = ar[3];
+            for (size_t j = 0; j < n; j++) {
+                const uint8_t *q = bg + 4 * j;
+                if (a_signed)
+                    cr[j] += a0 * q[0] + a1 * q[1] + a2 * q[2] + a3 * q[3];
+                else
+                    cr[j] += a0 * (int8_t)q[0] + a1 * (int8_t)q[1] + a2 * (int8_t)q[2] +
+                             a3 * (int8_t)q[3];
+            }
+        }
+    }
+}
+
+INLINE void gather_body(int32_t *out, const int8_t *table, const uint16_t *idx, size_t n,
+                        size_t c)
+{
+    for (size_t i = 0; i < n; i++) {
+        const int8_t *row = table + (size_t)idx[i] * c;
+        for (size_t j = 0; j < c; j++)
+            out[j] += row[j];
+    }
+}
+
+#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+#define GELU_C 0.044715f
+#define TANH_CLAMP 4.97f            /* where the Pade approximant is nearest 1 */
+
+/* tanh(u) ~ u (135135 + 17325u^2 + 378u^4 + u^6) /
+ *           (135135 + 62370u^2 + 3150u^4 + 28u^6). */
+INLINE void gelu_body(float *out, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i], u = GELU_K * (v + GELU_C * v * v * v);
+        u = u > TANH_CLAMP ? TANH_CLAMP : u < -TANH_CLAMP ? -TANH_CLAMP : u;
+        float u2 = u * u;
+        float p = ((u2 + 378.0f) * u2 + 17325.0f) * u2 + 135135.0f;
+        float q = ((28.0f * u2 + 3150.0f) * u2 + 62370.0f) * u2 + 135135.0f;
+        out[i] = 0.5f * v * (1.0f + u * p / q);
+    }
+}
+
+static void gemm_su_portable(int32_t *c, size_t ldc, const void *a, size_t lda,
+                             const uint8_t *b, size_t rows, size_t n, size_t k)
+{
+    gemm_body(c, ldc, a, lda, b, rows, n, k, true);
+}
+
+static void gemm_us_portable(int32_t *c, size_t ldc, const void *a, size_t lda,
+                             const uint8_t *b, size_t rows, size_t n, size_t k)
+{
+    gemm_body(c, ldc, a, lda, b, rows, n, k, false);
+}
+
+/* The portable gather and GELU, built for a target (empty: the compiler's
+ * default), which vectorises them. */
+#define GATHER_GELU(suffix, attr)                                                           \
+    attr static void gather_##suffix(int32_t *out, const int8_t *table, const uint16_t *idx, \
+                                     size_t n, size_t c)                                    \
+    {                                                                                       \
+        gather_body(out, table, idx, n, c);                                                 \
+    }                                                                                       \
+    attr static void gelu_##suffix(float *out, const float *x, size_t n)                    \
+    {                                                                                       \
+        gelu_body(out, x, n);                                                               \
+    }
+
+GATHER_GELU(portable, )
+
+static const pnm_qkernels portable = {"portable", gemm_su_portable, gemm_us_portable,
+                                      gather_portable, gelu_portable};
+
+#ifdef PNM_X86
+
+/* A hand-written product's row blocking and both flavours: rows in blocks
+ * of block through gemm_rows_ISA, the rest one at a time. */
+#define GEMM_FLAVOURS(isa, attr, block)                                                      \
+    attr INLINE void gemm_##isa(int32_t *c, size_t ldc, const void *a, size_t lda,           \
+                                const uint8_t *b, size_t rows, size_t n, size_t k,            \
+                                bool a_signed)                                                \
+    {                                                                                         \
+        const uint8_t *ab = a;                                                                \
+        size_t r = 0;                                                                         \
+        for (; r + block <= rows; r += block)                                                 \
+            gemm_rows_##isa(c + r * ldc, ldc, ab + r * lda, lda, b, n, k, a_signed, block);   \
+        for (; r < rows; r++)                                                                 \
+            gemm_rows_##isa(c + r * ldc, ldc, ab + r * lda, lda, b, n, k, a_signed, 1);       \
+    }                                                                                         \
+    attr static void gemm_su_##isa(int32_t *c, size_t ldc, const void *a, size_t lda,        \
+                                   const uint8_t *b, size_t rows, size_t n, size_t k)         \
+    {                                                                                         \
+        gemm_##isa(c, ldc, a, lda, b, rows, n, k, true);                                      \
+    }                                                                                         \
+    attr static void gemm_us_##isa(int32_t *c, size_t ldc, const void *a, size_t lda,        \
+                                   const uint8_t *b, size_t rows, size_t n, size_t k)         \
+    {                                                                                         \
+        gemm_##isa(c, ldc, a, lda, b, rows, n, k, false);                                     \
+    }
+
+/* ---- AVX2 ------------------------------------------------------------------ */
+
+/* The portable gather and GELU, built for AVX2; the product by hand below. */
+GATHER_GELU(avx2, __attribute__((target("avx2"))))
+
+#define AVX2 __attribute__((target("avx2")))
+
+/* AVX2 has no vpdpbusd, and vpmaddubsw saturates (two products of 255 x 127
+ * pass int16), so bytes are widened to int16 and multiplied by vpmaddwd,
+ * exactly: each int32 lane gets 2 of a column's 4 products, and the two
+ * lanes of a column are added once, at the end. 4 bytes of a as int16. */
+AVX2 INLINE __m256i broadcast4_16(const uint8_t *p, bool is_signed)
+{
+    uint64_t v = 0;
+    for (int q = 0; q < 4; q++)
+        v |= (uint64_t)(uint16_t)(is_signed ? (int16_t)(int8_t)p[q] : (int16_t)p[q]) << (16 * q);
+    return _mm256_set1_epi64x((long long)v);
+}
+
+AVX2 INLINE __m256i widen16(const uint8_t *p, bool is_signed)
+{
+    __m128i v = _mm_loadu_si128((const void *)p);
+    return is_signed ? _mm256_cvtepi8_epi16(v) : _mm256_cvtepu8_epi16(v);
+}
+
+/* NR rows (1 or 2) of c from row r, 16 columns at a time: 4 registers of
+ * 4 columns x 2 partial sums per row. */
+AVX2 INLINE void gemm_rows_avx2(int32_t *c, size_t ldc, const uint8_t *a, size_t lda,
+                                const uint8_t *b, size_t n, size_t k, bool a_signed, int nr)
+{
+    for (size_t j = 0; j < n; j += 16) {
+        __m256i acc[2][4];
+        for (int i = 0; i < nr; i++)
+            for (int v = 0; v < 4; v++)
+                acc[i][v] = _mm256_setzero_si256();
+        for (size_t g = 0; g < k / 4; g++) {
+            const uint8_t *bg = b + (g * n + j) * 4;
+            __m256i bv[4];
+            for (int v = 0; v < 4; v++)
+                bv[v] = widen16(bg + 16 * v, !a_signed);
+            for (int i = 0; i < nr; i++) {
+                __m256i av = broadcast4_16(a + i * lda + 4 * g, a_signed);
+                for (int v = 0; v < 4; v++)
+                    acc[i][v] = _mm256_add_epi32(acc[i][v], _mm256_madd_epi16(av, bv[v]));
+            }
+        }
+        /* hadd of columns 0-3 and 4-7 gives 0 1 4 5 | 2 3 6 7. */
+        for (int i = 0; i < nr; i++)
+            for (int h = 0; h < 2; h++) {
+                __m256i sum = _mm256_hadd_epi32(acc[i][2 * h], acc[i][2 * h + 1]);
+                _mm256_storeu_si256((void *)(c + i * ldc + j + 8 * h),
+                                    _mm256_permute4x64_epi64(sum, 0xD8));
+            }
+    }
+}
+
+GEMM_FLAVOURS(avx2, AVX2, 2)
+
+static const pnm_qkernels avx2 = {"avx2", gemm_su_avx2, gemm_us_avx2, gather_avx2,
+                                  gelu_avx2};
+
+/* ---- AVX-512 VNNI -------------------------------------------------------- */
+
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni,fma")))
+
+/* acc += the 4-byte dot products of a and b, whichever holds the unsigned
+ * bytes (vpdpbusd takes them first). */
+VNNI INLINE __m512i dot4(__m512i acc, __m512i a, __m512i b, bool a_signed)
+{
+    return a_signed ? _mm512_dpbusd_epi32(acc, b, a) : _mm512_dpbusd_epi32(acc, a, b);
+}
+
+VNNI INLINE __m512i broadcast4(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* NR rows (1 to 4) of c from row r: 4 x NR accumulators over 64 columns,
+ * so that each load of b serves NR rows and each broadcast of a 4 vectors. */
+VNNI INLINE void gemm_rows_vnni(int32_t *c, size_t ldc, const uint8_t *a, size_t lda,
+                                const uint8_t *b, size_t n, size_t k, bool a_signed, int nr)
+{
+    size_t j = 0;
+    for (; j + 64 <= n; j += 64) {
+        __m512i acc[4][4];
+        for (int i = 0; i < nr; i++)
+            for (int v = 0; v < 4; v++)
+                acc[i][v] = _mm512_setzero_si512();
+        for (size_t g = 0; g < k / 4; g++) {
+            const uint8_t *bg = b + (g * n + j) * 4;
+            __m512i bv[4];
+            for (int v = 0; v < 4; v++)
+                bv[v] = _mm512_loadu_si512(bg + 64 * v);
+            for (int i = 0; i < nr; i++) {
+                __m512i av = broadcast4(a + i * lda + 4 * g);
+                for (int v = 0; v < 4; v++)
+                    acc[i][v] = dot4(acc[i][v], av, bv[v], a_signed);
+            }
+        }
+        for (int i = 0; i < nr; i++)
+            for (int v = 0; v < 4; v++)
+                _mm512_storeu_si512(c + i * ldc + j + 16 * v, acc[i][v]);
+    }
+    for (; j < n; j += 16) {
+        __m512i acc[4];
+        for (int i = 0; i < nr; i++)
+            acc[i] = _mm512_setzero_si512();
+        for (size_t g = 0; g < k / 4; g++) {
+            __m512i bv = _mm512_loadu_si512(b + (g * n + j) * 4);
+            for (int i = 0; i < nr; i++)
+                acc[i] = dot4(acc[i], broadcast4(a + i * lda + 4 * g), bv, a_signed);
+        }
+        for (int i = 0; i < nr; i++)
+            _mm512_storeu_si512(c + i * ldc + j, acc[i]);
+    }
+}
+
+GEMM_FLAVOURS(vnni, VNNI, 4)
+
+/* Rows are summed 32 columns a register in int16, twice as many as in
+ * int32, 256 rows at most at a time (their sums lie in -32768..32512, which
+ * int16 holds), then widened into the int32 output: the same exact sums.
+ * Up to 128 columns (4 registers) stay in registers across a chunk of
+ * rows; the last columns (fewer than 32) go one by one. */
+/* Columns j.. j + 32 nv of rows idx[i0..i1) into out (nv a constant after
+ * inlining, so that the accumulators stay in registers). */
+VNNI INLINE void gather_block_vnni(int32_t *out, const int8_t *table, const uint16_t *idx,
+                                   size_t i0, size_t i1, size_t c, size_t j, int nv)
+{
+    __m512i acc[4];
+    for (int v = 0; v < nv; v++)
+        acc[v] = _mm512_setzero_si512();
+    for (size_t i = i0; i < i1; i++) {
+        const int8_t *row = table + (size_t)idx[i] * c + j;
+        for (int v = 0; v < nv; v++)
+            acc[v] = _mm512_add_epi16(
+                acc[v], _mm512_cvtepi8_epi16(_mm256_loadu_si256((const void *)(row + 32 * v))));
+    }
+    for (int v = 0; v < nv; v++) {
+        int32_t *o = out + j + 32 * v;
+        __m512i lo = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc[v]));
+        __m512i hi = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc[v], 1));
+        _mm512_storeu_si512(o, _mm512_add_epi32(_mm512_loadu_si512(o), lo));
+        _mm512_storeu_si512(o + 16, _mm512_add_epi32(_mm512_loadu_si512(o + 16), hi));
+    }
+}
+
+VNNI static void gather_vnni(int32_t *out, const int8_t *table, const uint16_t *idx, size_t n,
+                             size_t c)
+{
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        size_t i1 = n - i0 < 256 ? n : i0 + 256, j = 0;
+        for (; j + 128 <= c; j += 128)
+            gather_block_vnni(out, table, idx, i0, i1, c, j, 4);
+        for (; j + 32 <= c; j += 32)
+            gather_block_vnni(out, table, idx, i0, i1, c, j, 1);
+        for (size_t i = i0; i < i1 && j < c; i++) {
+            const int8_t *row = table + (size_t)idx[i] * c;
+            for (size_t t = j; t < c; t++)
+                out[t] += row[t];
+        }
+    }
+}
+
+/* gelu_body 16 values at a time, with fused multiply-adds and a reciprocal
+ * (14 bits, one Newton step: about 23) for the division. */
+VNNI static void gelu_vnni(float *out, const float *x, size_t n)
+{
+    const __m512 k = _mm512_set1_ps(GELU_K), kc = _mm512_set1_ps(GELU_K * GELU_C);
+    const __m512 hi = _mm512_set1_ps(TANH_CLAMP), lo = _mm512_set1_ps(-TANH_CLAMP);
+    const __m512 half = _mm512_set1_ps(0.5f), two = _mm512_set1_ps(2.0f);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i), v2 = _mm512_mul_ps(v, v);
+        __m512 u = _mm512_mul_ps(v, _mm512_fmadd_ps(kc, v2, k));
+        u = _mm512_max_ps(_mm512_min_ps(u, hi), lo);
+        __m512 u2 = _mm512_mul_ps(u, u);
+        __m512 p = _mm512_add_ps(u2, _mm512_set1_ps(378.0f));
+        p = _mm512_fmadd_ps(p, u2, _mm512_set1_ps(17325.0f));
+        p = _mm512_fmadd_ps(p, u2, _mm512_set1_ps(135135.0f));
+        __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(28.0f), u2, _mm512_set1_ps(3150.0f));
+        q = _mm512_fmadd_ps(q, u2, _mm512_set1_ps(62370.0f));
+        q = _mm512_fmadd_ps(q, u2, _mm512_set1_ps(135135.0f));
+        __m512 r = _mm512_rcp14_ps(q);
+        r = _mm512_mul_ps(r, _mm512_fnmadd_ps(q, r, two));
+        __m512 t = _mm512_mul_ps(_mm512_mul_ps(u, p), r);
+        __m512 hv = _mm512_mul_ps(half, v);
+        _mm512_storeu_ps(out + i, _mm512_fmadd_ps(hv, t, hv));
+    }
+    gelu_body(out + i, x + i, n - i);
+}
+
+static const pnm_qkernels vnni = {"avx512vnni", gemm_su_vnni, gemm_us_vnni, gather_vnni,
+                                  gelu_vnni};
+
+#endif /* PNM_X86 */
+
+/* ---- choice -------------------------------------------------------------- */
+
+const pnm_qkernels *pnm_qkernels_find(const char *name)
+{
+#ifdef PNM_X86
+    __builtin_cpu_init();
+    if (strcmp(name, vnni.name) == 0)
+        return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")
+                   ? &vnni : NULL;
+    if (strcmp(name, avx2.name) == 0)
+        return __builtin_cpu_supports("avx2") ? &avx2 : NULL;
+#endif
+    return strcmp(name, portable.name) == 0 ? &portable : NULL;
+}
+
+const pnm_qkernels *pnm_qkernels_best(void)
+{
+    const pnm_qkernels *k = pnm_qkernels_find("avx512vnni");
+    if (!k)
+        k = pnm_qkernels_find("avx2");
+    return k ? k : &portable;
+}

@@ -1,0 +1,55 @@
+/* The int8 kernels of the quantized forward (qforward.h): a matrix product
+ * and the bottleneck's row gather, both accumulating in int32. Integer sums
+ * are exact, so every variant gives the same bits: one with AVX-512 VNNI
+ * (vpdpbusd: 64 byte products a instruction), the portable code built for
+ * AVX2, and the portable code built for the x86-64 baseline (or whatever
+ * the compiler targets). Which one runs is the caller's choice, made once:
+ * pnm_qkernels_best asks the CPU, so no binary needs VNNI to start. */
+#ifndef PNM_QKERNELS_H
+#define PNM_QKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* c (rows x n int32, row stride ldc) = a (rows x k, row stride lda bytes)
+ * times b (k x n, packed), exactly. k is a multiple of 4 and n of 16.
+ * Packed: k/4 groups of n columns of 4 bytes; byte q of column j of group g
+ * is element (4g + q, j), at b[(g * n + j) * 4 + q] (the layout vpdpbusd
+ * reads). In gemm_su, a holds int8 and b uint8; in gemm_us, a uint8 and b
+ * int8. Sums must fit int32: k x 255 x 128 < 2^31 holds for k <= 65536. */
+typedef void pnm_qgemm_fn(int32_t *c, size_t ldc, const void *a, size_t lda,
+                          const uint8_t *b, size_t rows, size_t n, size_t k);
+
+/* out (c values) += the sum of the rows idx[0..n) of table (rows of c int8). */
+typedef void pnm_qgather_fn(int32_t *out, const int8_t *table, const uint16_t *idx, size_t n,
+                            size_t c);
+
+/* out = GELU(x) over n values (the tanh form of layers.h), with tanh as
+ * its [7/6] Pade approximant clamped at +-4.97: within 2e-4 of the exact
+ * GELU (measured over [-20, 20]), finer than the 8-bit steps of what it
+ * feeds, and cheaper than gelu_forward's fit. Not integer: the variants
+ * may differ in the last bits (the VNNI set multiplies by a reciprocal
+ * refined by one Newton step instead of dividing). */
+typedef void pnm_qgelu_fn(float *out, const float *x, size_t n);
+
+typedef struct pnm_qkernels {
+    const char *name; /* "avx512vnni", "avx2", "portable" */
+    pnm_qgemm_fn *gemm_su, *gemm_us;
+    pnm_qgather_fn *gather;
+    pnm_qgelu_fn *gelu;
+} pnm_qkernels;
+
+/* The fastest set this CPU runs. */
+const pnm_qkernels *pnm_qkernels_best(void);
+/* The set of that name, or NULL when there is none or this CPU cannot run
+ * it (for tests and benchmarks). */
+const pnm_qkernels *pnm_qkernels_find(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

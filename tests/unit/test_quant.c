@@ -1,0 +1,332 @@
+/* int8 inference: the kernels give the same int32 bits in every variant,
+ * quantization stays within half a step, the int8 forward follows the
+ * float one, and an int8 model file round-trips and is validated. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pnm.h"
+#include "tap.h"
+
+static const char *const set_names[] = {"portable", "avx2", "avx512vnni"};
+#define N_SETS (sizeof set_names / sizeof *set_names)
+
+static uint8_t rand_byte(uint64_t *rng)
+{
+    return (uint8_t)(pnm_rand_next(rng) >> 56);
+}
+
+/* c = a b by the definition, b given unpacked (k x n). */
+static void gemm_reference(int32_t *c, const uint8_t *a, const uint8_t *b, size_t rows,
+                           size_t n, size_t k, bool a_signed)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < n; j++) {
+            int32_t sum = 0;
+            for (size_t i = 0; i < k; i++) {
+                int32_t x = a_signed ? (int8_t)a[r * k + i] : a[r * k + i];
+                int32_t y = a_signed ? b[i * n + j] : (int8_t)b[i * n + j];
+                sum += x * y;
+            }
+            c[r * n + j] = sum;
+        }
+}
+
+static void test_kernels(void)
+{
+    static const size_t shapes[][3] = {{1, 16, 4},  {3, 16, 8},   {4, 64, 12},  {5, 80, 64},
+                                       {9, 272, 20}, {13, 48, 256}, {256, 256, 12}};
+    uint64_t rng = 99;
+    for (size_t s = 0; s < N_SETS; s++) {
+        const pnm_qkernels *k = pnm_qkernels_find(set_names[s]);
+        if (!k) {
+            printf("# %s: this CPU cannot run it, not tested\n", set_names[s]);
+            continue;
+        }
+        int same = 1;
+        for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++) {
+            size_t rows = shapes[t][0], n = shapes[t][1], kk = shapes[t][2];
+            uint8_t *a = malloc(rows * kk), *b = malloc(kk * n), *bp = malloc(kk * n);
+            int32_t *want = malloc(rows * n * sizeof *want), *got = malloc(rows * n * 4);
+            for (size_t i = 0; i < rows * kk; i++)
+                a[i] = rand_byte(&rng);
+            for (size_t i = 0; i < kk * n; i++)
+                b[i] = rand_byte(&rng);
+            /* Extremes too: every sum must stay exact. */
+            memset(a, t % 2 ? 0xFF : 0x80, kk);
+            for (size_t i = 0; i < kk; i++)
+                for (size_t j = 0; j < n; j++)
+                    bp[((i / 4) * n + j) * 4 + i % 4] = b[i * n + j];
+            for (int sign = 0; sign < 2; sign++) {
+                gemm_reference(want, a, b, rows, n, kk, sign);
+                (sign ? k->gemm_su : k->gemm_us)(got, n, a, kk, bp, rows, n, kk);
+                same &= memcmp(want, got, rows * n * sizeof *got) == 0;
+            }
+            free(a), free(b), free(bp), free(want), free(got);
+        }
+        char what[128];
+        snprintf(what, sizeof what, "%s: both products equal the definition, bit for bit",
+                 set_names[s]);
+        CHECK(same, what);
+
+        same = 1;
+        /* More than 256 rows: sums pass what int16 holds; all -128: the
+         * most negative sums. */
+        static const size_t widths[] = {1, 5, 16, 64, 100, 256, 300, 96, 288};
+        static const size_t counts[] = {40, 40, 40, 600, 40, 40, 40, 600, 1000};
+        for (size_t t = 0; t < sizeof widths / sizeof *widths; t++) {
+            size_t c = widths[t], rows = 50, n = counts[t];
+            int8_t *table = malloc(rows * c);
+            uint16_t idx[1000];
+            int32_t want[300], got[300];
+            for (size_t i = 0; i < rows * c; i++)
+                table[i] = t == 7 ? -128 : t == 8 ? 127 : (int8_t)rand_byte(&rng);
+            for (size_t i = 0; i < n; i++)
+                idx[i] = (uint16_t)(pnm_rand_next(&rng) % rows);
+            idx[1] = idx[0]; /* a repeated bucket counts twice */
+            for (size_t j = 0; j < c; j++)
+                want[j] = got[j] = (int32_t)j - 7;
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < c; j++)
+                    want[j] += table[idx[i] * c + j];
+            k->gather(got, table, idx, n, c);
+            same &= memcmp(want, got, c * sizeof *got) == 0;
+            free(table);
+        }
+        snprintf(what, sizeof what, "%s: the gather adds the rows exactly", set_names[s]);
+        CHECK(same, what);
+
+        float x[37], y[37];
+        double worst = 0;
+        for (int i = 0; i < 37; i++)
+            x[i] = -9.0f + 0.5f * (float)i;
+        k->gelu(y, x, 37);
+        for (int i = 0; i < 37; i++) {
+            double v = x[i], exact = 0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
+            worst = fmax(worst, fabs(y[i] - exact));
+        }
+        snprintf(what, sizeof what, "%s: GELU within 2e-4 of the exact one (%.2g)",
+                 set_names[s], worst);
+        CHECK(worst < 2e-4, what);
+    }
+    const pnm_qkernels *best = pnm_qkernels_best();
+    CHECK(best && pnm_qkernels_find(best->name) == best && !pnm_qkernels_find("sse9"),
+          "the best set is one this CPU runs; an unknown name is none");
+}
+
+/* Odd sizes: every padding path of the kernels' layouts is taken. */
+static pnm_config odd_config(void)
+{
+    pnm_config c = {.projection = {40, 6, 1, 5}, .seq_len = 7, .bottleneck = 20,
+                    .token_hidden = 13, .channel_hidden = 24, .layers = 2,
+                    .n_labels = 3, .n_tags = 4};
+    return c;
+}
+
+static void test_quantize(void)
+{
+    pnm_config c = odd_config();
+    size_t count = pnm_params_count(&c);
+    float *arena = malloc(count * sizeof *arena);
+    pnm_params p;
+    pnm_params_bind(&p, &c, arena);
+    pnm_params_init(&p, &c, 3);
+    p.layer[1].ch_w1[5] = 0; /* nothing special about a zero */
+    memset(p.layer[0].tok_w2, 0, c.token_hidden * sizeof(float)); /* a row of zeros */
+    pnm_error err;
+    pnm_qweights *q = pnm_qweights_quantize(&c, &p, &err);
+    CHECK(q != NULL, "quantize");
+    if (!q) {
+        free(arena);
+        return;
+    }
+    const pnm_qmatrix *ms[] = {&q->bott_w, &q->layer[0].tok_w1, &q->layer[0].tok_w2,
+                               &q->layer[1].ch_w1, &q->layer[1].ch_w2};
+    const float *ws[] = {p.bott_w, p.layer[0].tok_w1, p.layer[0].tok_w2, p.layer[1].ch_w1,
+                         p.layer[1].ch_w2};
+    int within = 1, full = 1;
+    for (size_t i = 0; i < 5; i++) {
+        const pnm_qmatrix *m = ms[i];
+        size_t channels = m->by_column ? m->cols : m->rows;
+        for (size_t ch = 0; ch < channels; ch++) {
+            int top = 0;
+            for (size_t k = 0; k < (m->by_column ? m->rows : m->cols); k++) {
+                size_t at = m->by_column ? k * m->cols + ch : ch * m->cols + k;
+                float s = m->scale[ch];
+                within &= m->q[at] >= -127 && fabsf(ws[i][at] - s * m->q[at]) <= 0.5001f * s;
+                top |= abs(m->q[at]) == 127;
+            }
+            full &= top || m->scale[ch] == 0;
+        }
+    }
+    CHECK(within, "every weight within half a step of scale x q, q in -127..127");
+    CHECK(full, "every channel reaches +-127, or is all zeros with scale 0");
+    CHECK(q->layer[0].tok_w2.scale[0] == 0, "a row of zeros has scale 0");
+
+    /* The int8 forward against the float one, with every kernel set. */
+    float *kept = malloc(pnm_params_count_unquantized(&c) * sizeof *kept);
+    pnm_params kp;
+    pnm_params_bind_unquantized(&kp, &c, kept);
+    pnm_params_copy_unquantized(kept, arena, &c);
+    CHECK(kp.bott_w == NULL && kp.layer[1].ch_w2 == NULL && kp.ln_b[0] == p.ln_b[0] &&
+              kp.tag_b[3] == p.tag_b[3] && kp.layer[1].ch_b2[19] == p.layer[1].ch_b2[19],
+          "the unquantized floats are copied, the matrices' views are NULL");
+    uint16_t buckets[12 * 6];
+    uint64_t rng = 5;
+    for (size_t i = 0; i < 12 * 6; i++)
+        buckets[i] = (uint16_t)(pnm_rand_next(&rng) % 40);
+    static const uint32_t words[] = {0, 1, 3, 5, 7, 12};
+    pnm_workspace *fws = pnm_workspace_new(&c);
+    for (size_t s = 0; s < N_SETS; s++) {
+        const pnm_qkernels *k = pnm_qkernels_find(set_names[s]);
+        if (!k)
+            continue;
+        pnm_qworkspace *qws = pnm_qworkspace_new(&c, k);
+        double worst = 0;
+        int rows_ok = 1;
+        for (size_t e = 0; e < sizeof words / sizeof *words; e++) {
+            pnm_example ex = {words[e], buckets, -1, NULL};
+            uint32_t rows, frows;
+            const float *o = pnm_qforward(qws, q, &kp, &ex, &rows);
+            pnm_forward(&c, &p, fws, &ex, 1, NULL, &err);
+            const float *f = pnm_output_rows(fws, 0, &frows);
+            rows_ok &= rows == frows;
+            for (size_t i = 0; i < (size_t)rows * c.bottleneck; i++)
+                worst = fmax(worst, fabs(o[i] - f[i]));
+        }
+        char what[128];
+        snprintf(what, sizeof what, "%s: int8 forward within 0.15 of the float one (%.3f)",
+                 set_names[s], worst);
+        CHECK(rows_ok && worst < 0.15, what);
+        pnm_qworkspace_free(qws);
+    }
+    pnm_workspace_free(fws);
+    free(kept);
+    pnm_qweights_free(q);
+    free(arena);
+}
+
+/* The body of m with its checksum made right again after a change. */
+static void fix_checksum(pnm_buf *b)
+{
+    pnm_put_u32(b->data + b->len - 4, (uint32_t)pnm_hash64(b->data, b->len - 4, 0));
+}
+
+static void test_model_file(void)
+{
+    pnm_error err;
+    pnm_model *f = pnm_model_load("models/default.pnm", &err);
+    CHECK(f != NULL, "models/default.pnm loads");
+    if (!f) {
+        printf("# %s\n", err.msg);
+        return;
+    }
+    pnm_config c = odd_config();
+    const char *labels[] = {"a", "b", "c"}, *tags[] = {"O", "B-x", "I-x", "B-y"};
+    pnm_model *m = pnm_model_new(&c, labels, tags, f->vocab, f->vocab_len, &err);
+    pnm_params_init(&m->p, &c, 8);
+    pnm_model *q = pnm_model_quantize(m, &err);
+    CHECK(q && q->qw && !q->p.bott_w && q->p.pool_q[2] == m->p.pool_q[2],
+          "pnm_model_quantize: int8 matrices, the other floats copied");
+    pnm_model *again = q ? pnm_model_quantize(q, &err) : NULL;
+    CHECK(q && !again && strstr(err.msg, "int8 already"), "an int8 model is not quantized twice");
+
+    pnm_buf fb = {0}, qb = {0}, qb2 = {0};
+    int ok = q && pnm_model_encode(m, &fb, &err) == 0 && pnm_model_encode(q, &qb, &err) == 0;
+    pnm_model *l = ok ? pnm_model_decode(qb.data, qb.len, &err) : NULL;
+    CHECK(l && l->qw, "an int8 body decodes as int8");
+    if (!l) {
+        printf("# %s\n", err.msg);
+        goto done;
+    }
+    CHECK(qb.len < fb.len && pnm_get_u32(qb.data + 64) == PNM_MODEL_OPTION_INT8,
+          "the int8 body is smaller and has option bit 1");
+    const pnm_qmatrix *a = &q->qw->layer[1].ch_w2, *b = &l->qw->layer[1].ch_w2;
+    ok = memcmp(a->q, b->q, (size_t)a->rows * a->cols) == 0 &&
+         memcmp(a->scale, b->scale, a->rows * sizeof *a->scale) == 0 &&
+         memcmp(q->qw->bott_w.q, l->qw->bott_w.q, (size_t)120 * 20) == 0 &&
+         memcmp(l->params, q->params, pnm_params_count_unquantized(&c) * sizeof(float)) == 0;
+    CHECK(ok, "int8 values, scales and the other floats come back identical");
+    CHECK(pnm_model_encode(l, &qb2, &err) == 0 && qb2.len == qb.len &&
+              memcmp(qb.data, qb2.data, qb.len) == 0,
+          "encoding the decoded model gives the same bytes");
+
+    /* Damage, each with a checksum that matches: the fields are checked. */
+    size_t scale0 = qb.len - 4 - pnm_qweights_bytes(&c); /* the bottleneck's first scale */
+    float nan = NAN;
+    uint32_t bits;
+    memcpy(&bits, &nan, 4);
+    memcpy(qb2.data, qb.data, qb.len);
+    pnm_put_u32(qb2.data + scale0, bits);
+    fix_checksum(&qb2);
+    pnm_model *bad = pnm_model_decode(qb2.data, qb2.len, &err);
+    CHECK(!bad && strstr(err.msg, "corrupt model: int8 matrix 0: scale 0 is nan"),
+          "a scale that is not finite is refused");
+    pnm_model_free(bad);
+    float neg = -1.0f;
+    memcpy(&bits, &neg, 4);
+    pnm_put_u32(qb2.data + scale0 + 4, bits);
+    pnm_put_u32(qb2.data + scale0, 0);
+    fix_checksum(&qb2);
+    bad = pnm_model_decode(qb2.data, qb2.len, &err);
+    CHECK(!bad && strstr(err.msg, "scale 1 is -1"), "a negative scale is refused");
+    pnm_model_free(bad);
+    memcpy(qb2.data, qb.data, qb.len);
+    memmove(qb2.data + qb.len - 5, qb2.data + qb.len - 4, 4); /* one int8 value less */
+    qb2.len = qb.len - 1;
+    fix_checksum(&qb2);
+    bad = pnm_model_decode(qb2.data, qb2.len, &err);
+    CHECK(!bad && strstr(err.msg, "the body ends inside the parameters"),
+          "an int8 body one byte short is refused");
+    pnm_model_free(bad);
+    memcpy(qb2.data, qb.data, qb.len);
+    pnm_put_u32(qb2.data + 64, PNM_MODEL_OPTION_INT8 | 4);
+    fix_checksum(&qb2);
+    bad = pnm_model_decode(qb2.data, qb2.len, &err);
+    CHECK(!bad && strstr(err.msg, "unknown options 0x6"), "other option bits stay refused");
+    pnm_model_free(bad);
+    /* A float body marked int8: its parameters do not add up. */
+    memcpy(qb2.data, fb.data, fb.len);
+    qb2.len = fb.len;
+    pnm_put_u32(qb2.data + 64, PNM_MODEL_OPTION_INT8);
+    fix_checksum(&qb2);
+    bad = pnm_model_decode(qb2.data, qb2.len, &err);
+    CHECK(!bad && strstr(err.msg, "parameters, the configuration has"),
+          "a float body marked int8 is refused");
+    pnm_model_free(bad);
+
+    /* The runner: the mixer's output is the int8 forward's. */
+    pnm_runner r;
+    pnm_qworkspace *qws = pnm_qworkspace_new(&c, NULL);
+    ok = pnm_runner_init(&r, l, &err) == 0 && r.qws;
+    uint16_t buckets[4 * 6] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 39, 38, 37, 36, 35, 34, 1, 1};
+    pnm_features feat = {.line = 3, .n_words = 4, .buckets = buckets};
+    pnm_hidden h = {0};
+    pnm_prediction pred;
+    ok = ok && pnm_mix_features(&r, &feat, &h, &err) == 0 && pnm_infer_features(&r, &feat, &pred, &err) == 0;
+    uint32_t rows;
+    pnm_example ex = {4, buckets, -1, NULL};
+    const float *o = ok ? pnm_qforward(qws, l->qw, &l->p, &ex, &rows) : NULL;
+    CHECK(ok && rows == 4 && h.rows == 4 && memcmp(o, h.values, 4 * 20 * sizeof *o) == 0 &&
+              pred.label_probs && pred.tags && pred.rows == 4,
+          "the runner runs an int8 model: mixer output, labels and tags");
+    if (ok)
+        pnm_runner_free(&r);
+    pnm_hidden_free(&h);
+    pnm_qworkspace_free(qws);
+done:
+    pnm_model_free(l);
+    pnm_model_free(again);
+    pnm_buf_free(&fb), pnm_buf_free(&qb), pnm_buf_free(&qb2);
+    pnm_model_free(q);
+    pnm_model_free(m);
+    pnm_model_free(f);
+}
+
+int main(void)
+{
+    test_kernels();
+    test_quantize();
+    test_model_file();
+    return tap_done();
+}
