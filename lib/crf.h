@@ -1,0 +1,91 @@
+/* A linear-chain CRF over one sentence's per-word tag scores x (rows x T,
+ * the tagging head's logits), with learned transition scores:
+ *
+ *   score(y) = start[y_0] + sum_t x[t][y_t] + sum_{t>0} trans[y_{t-1}][y_t] + end[y_last]
+ *   p(y | x) = exp(score(y)) / Z,   Z = sum over sequences y' of exp(score(y'))
+ *
+ * The tag set's BIO rules (bio.h) forbid some sequences outright: an I-X
+ * may only follow B-X or I-X, and may not start a sentence. Those
+ * transitions are fixed at -inf here, outside the parameters (which stay
+ * finite, as the model file requires; their entries get no gradient), so
+ * that training normalises over exactly the sequences decoding can choose
+ * from, and no weight is spent learning what the rules already say.
+ *
+ * Costs per word: the forward and backward recursions are each a T x T
+ * matrix-vector product (BLAS), the transition gradient one T x T update,
+ * Viterbi T x T additions and comparisons; the exponentials are taken once
+ * per pnm_crf_set (T x T), not per word. */
+#ifndef PNM_CRF_H
+#define PNM_CRF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bio.h"
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The transitions of one set of parameters, ready for the recursions, and
+ * their scratch: one per thread. */
+typedef struct pnm_crf {
+    uint32_t n_tags;
+    const pnm_bio *bio;  /* the rules, from pnm_crf_set; not owned */
+    float *trans;        /* T x T, from row tag to column tag; -inf where forbidden */
+    float *start, *end;  /* T each; start is -inf for I- tags */
+    double *expt;        /* T x T: exp(trans - shift), 0 where forbidden */
+    double shift;        /* the largest allowed transition score */
+    double *u, *v;       /* T each: scratch of the recursions */
+    float *best, *next;  /* T each: scratch of Viterbi */
+} pnm_crf;
+
+int pnm_crf_init(pnm_crf *crf, uint32_t n_tags, pnm_error *err);
+void pnm_crf_free(pnm_crf *crf);
+
+/* Takes the model's transition parameters (trans T x T, start T, end T)
+ * under bio's rules (bio->n_tags must be n_tags; bio must outlive its use
+ * here). Call again whenever the parameters change. */
+void pnm_crf_set(pnm_crf *crf, const pnm_bio *bio, const float *trans, const float *start,
+                 const float *end);
+
+/* The gold sequence the loss scores, from gold tags (rows of them): an I-X
+ * that BIO forbids where it stands becomes B-X, which opens the same span
+ * in CoNLL scoring. -1 when there is none: a tag outside 0..T-1, or such
+ * an I-X of a type that has no B- tag. */
+int pnm_crf_gold_path(const pnm_bio *bio, const int32_t *gold, uint32_t rows, uint32_t *path);
+
+/* score(path) for rows >= 1 words of scores x. */
+double pnm_crf_path_score(const pnm_crf *crf, const float *x, uint32_t rows,
+                          const uint32_t *path);
+
+/* Forward-backward for rows >= 1: alpha[t][j] is the log of the summed
+ * exp(score) of the prefixes 0..t ending in j (x[t][j] included), beta[t][j]
+ * that of the suffixes after t given j at t (end score included); both rows
+ * x T. Returns log Z. */
+double pnm_crf_forward(const pnm_crf *crf, const float *x, uint32_t rows, double *alpha,
+                       double *beta);
+
+/* Posterior marginals p(y_t = j | x), rows x T, from pnm_crf_forward. */
+void pnm_crf_marginals(const pnm_crf *crf, uint32_t rows, const double *alpha,
+                       const double *beta, double log_z, float *marginals);
+
+/* The loss log Z - score(path), scaled by scale, differentiated: dx (rows x
+ * T) is set to scale * (marginals - onehot(path)); dtrans (T x T), dstart
+ * and dend (T each) are added scale * (expected - path) transition and
+ * boundary counts. dx may be x: row t is read before it is written. */
+void pnm_crf_nll_backward(const pnm_crf *crf, const float *x, uint32_t rows,
+                          const uint32_t *path, const double *alpha, const double *beta,
+                          double log_z, float scale, float *dx, float *dtrans, float *dstart,
+                          float *dend);
+
+/* Viterbi: the highest-scoring allowed sequence into out[rows] (ties go to
+ * the lower tag index); back is rows x T scratch. */
+void pnm_crf_decode(const pnm_crf *crf, const float *x, uint32_t rows, uint32_t *out,
+                    uint32_t *back);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
