@@ -231,3 +231,28 @@ classify_text() (
     shift
     pnm-tokenize -m "$m" | pnm-project -m "$m" | pnm-classify -m "$m" "$@"
 )
+
+# assert_scores_as_trained DIR [PNM-TRAIN OPTION]...: trains on DIR/train.tsv
+# with the dev set DIR/dev.tsv (model in $BATS_TEST_TMPDIR), and asserts
+# that the pipeline's predictions for the dev set, scored by pnm-eval, are
+# exactly what pnm-train reported for its kept epoch: training's evaluation
+# and the programs decode alike.
+assert_scores_as_trained() {
+    local data=$1 d=$BATS_TEST_TMPDIR
+    shift
+    run --separate-stderr pnm-train "$@" -d "$data/dev.tsv" -o "$d/dev.pnm" "$data/train.tsv"
+    assert_success
+    # "... kept the best dev epoch: accuracy A%, slot F1 F%, exact E%"
+    local kept
+    kept=$(printf '%s\n' "$stderr" | grep 'kept the best dev epoch' |
+        sed 's/.*accuracy \([0-9.]*\)%, slot F1 \([0-9.]*\)%, exact \([0-9.]*\)%.*/\1 \2 \3/')
+    [ -n "$kept" ]
+    cut -f2 "$data/dev.tsv" | classify_text "$d/dev.pnm" > "$d/dev.pred"
+    run pnm-eval "$data/dev.tsv" "$d/dev.pred"
+    assert_success
+    local acc f1 em
+    acc=$(printf '%s\n' "$output" | awk '$1 == "accuracy" { sub("%", "", $2); print $2 }')
+    f1=$(printf '%s\n' "$output" | awk '$1 == "slot" && $2 == "F1" { sub("%", "", $3); print $3 }')
+    em=$(printf '%s\n' "$output" | awk '$1 == "exact" { sub("%", "", $3); print $3 }')
+    assert_equal "$acc $f1 $em" "$kept"
+}

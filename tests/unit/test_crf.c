@@ -156,6 +156,22 @@ int main(void)
     CHECK(worst_marg < 1e-5, "marginals are those of brute force");
     CHECK(viterbi_ok, "Viterbi finds the best allowed sequence");
 
+    /* Every allowed sequence of 4 words gains 3 x 1000 from transitions
+     * 1000 higher: log Z too, without an exponential overflowing. */
+    {
+        problem p;
+        make_problem(&p, 5);
+        double alpha[MAX_ROWS * T], beta[MAX_ROWS * T];
+        pnm_crf_set(&crf, &bio, p.trans, p.start, p.end);
+        double low = pnm_crf_forward(&crf, p.x, 4, alpha, beta);
+        for (int k = 0; k < T * T; k++)
+            p.trans[k] += 1000;
+        pnm_crf_set(&crf, &bio, p.trans, p.start, p.end);
+        double high = pnm_crf_forward(&crf, p.x, 4, alpha, beta);
+        printf("# log Z %.6f, with transitions 1000 higher %.6f\n", low, high);
+        CHECK(fabs(high - low - 3000) < 1e-2, "log Z of large transitions does not overflow");
+    }
+
     /* Gold paths: the breaks of BIO become B- tags; what cannot be
      * repaired is refused. */
     int32_t gold[] = {2, 4, 0, 2, 2}; /* I-a I-b O I-a I-a */
