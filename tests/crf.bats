@@ -12,39 +12,21 @@ load helper
 PNM_BUILD="${PNM_BUILD:-$BATS_TEST_DIRNAME/../build}"
 
 setup_file() {
-    toy_setup_file
-    local d=$BATS_FILE_TMPDIR
-    train_tiny "$d/toy.tsv" "$d/crf.pnm" -e 20 --crf
-    train_tiny "$d/toy.tsv" "$d/plain.pnm" -e 20
+    option_setup_file --crf
 }
 
 setup() {
-    cd "$BATS_TEST_TMPDIR"
-    M=$BATS_FILE_TMPDIR/crf.pnm
-    TOY=$BATS_FILE_TMPDIR/toy.tsv
+    option_setup
 }
 
 @test "crf: the model records option bit 1 and has n_tags x n_tags + 2 n_tags more weights" {
-    # Options word at byte 64 of the body.
-    run bash -c "zstd -dc '$M' | od -A n -t u4 -j 64 -N 4"
-    assert_success
-    assert_equal "$(echo $output)" 2
-    # The toy task has 7 tags: transitions 7 x 7, start and end scores 7 each.
-    local a b
-    a=$(zstd -dc "$M" | wc -c) b=$(zstd -dc "$BATS_FILE_TMPDIR/plain.pnm" | wc -c)
-    assert_equal $((a - b)) $(((7 * 7 + 2 * 7) * 4))
+    # Bit 1. The toy task has 7 tags: transitions 7 x 7, start and end
+    # scores 7 each.
+    assert_option_model 2 $((7 * 7 + 2 * 7))
 }
 
 @test "crf: the toy task is learned, and the fused, mixed and API paths predict the same" {
-    cut -f2 "$TOY" | classify_text "$M" -F tsv > pred.tsv
-    run pnm-eval -F tsv "$TOY" pred.tsv
-    assert_success
-    assert_line --regexp '^accuracy +100\.00%'
-    assert_line --regexp '^slot F1 +100\.00%'
-    cut -f2 "$TOY" | classify_text "$M" -F tsv --probs > fused.tsv
-    cut -f2 "$TOY" | features_of "$M" | pnm-mix -m "$M" |
-        pnm-classify -m "$M" -F tsv --probs > mixed.tsv
-    cmp fused.tsv mixed.tsv
+    assert_toy_paths --probs
     [[ -x "$PNM_BUILD/tools/api-classify" ]] || fail "$PNM_BUILD/tools/api-classify not found: run make check"
     cut -f2 "$TOY" | "$PNM_BUILD/tools/api-classify" "$M" 2 > api.tsv
     cmp fused.tsv api.tsv

@@ -209,6 +209,53 @@ toy_setup_file() {
     toy_tsv > "$BATS_FILE_TMPDIR/toy.tsv"
 }
 
+# option_setup_file OPTION: for the tests of a model option: toy_setup_file,
+# then toy models of 20 epochs, $BATS_FILE_TMPDIR/option.pnm with OPTION and
+# plain.pnm without.
+option_setup_file() {
+    toy_setup_file || return 1
+    local d=$BATS_FILE_TMPDIR
+    train_tiny "$d/toy.tsv" "$d/option.pnm" -e 20 "$1"
+    train_tiny "$d/toy.tsv" "$d/plain.pnm" -e 20
+}
+
+# option_setup: each test of an option_setup_file file starts in its own
+# directory, with M the option's model and TOY the toy task.
+option_setup() {
+    cd "$BATS_TEST_TMPDIR"
+    M=$BATS_FILE_TMPDIR/option.pnm
+    TOY=$BATS_FILE_TMPDIR/toy.tsv
+}
+
+# assert_option_model WORD WEIGHTS: the options word of $M (byte 64 of the
+# body, pnm-model(5)) is WORD, plain.pnm's is 0, and $M has WEIGHTS more
+# weights than plain.pnm.
+assert_option_model() {
+    run bash -c "zstd -dc '$M' | od -A n -t u4 -j 64 -N 4"
+    assert_success
+    assert_equal "$(echo $output)" "$1"
+    run bash -c "zstd -dc '$BATS_FILE_TMPDIR/plain.pnm' | od -A n -t u4 -j 64 -N 4"
+    assert_equal "$(echo $output)" 0
+    local a b
+    a=$(zstd -dc "$M" | wc -c) b=$(zstd -dc "$BATS_FILE_TMPDIR/plain.pnm" | wc -c)
+    assert_equal $((a - b)) $(($2 * 4))
+}
+
+# assert_toy_paths [PNM-CLASSIFY OPTION]...: $M has learned the toy task
+# (100 % accuracy and slot F1), and pnm-mix | pnm-classify prints what the
+# fused pipeline does, with the options, left in fused.tsv.
+assert_toy_paths() {
+    cut -f2 "$TOY" | classify_text "$M" -F tsv > pred.tsv
+    run pnm-eval -F tsv "$TOY" pred.tsv
+    assert_success
+    assert_line --regexp '^accuracy +100\.00%'
+    assert_line --regexp '^slot F1 +100\.00%'
+    cut -f2 "$TOY" | classify_text "$M" -F tsv "$@" > fused.tsv
+    cut -f2 "$TOY" | features_of "$M" | pnm-mix -m "$M" |
+        pnm-classify -m "$M" -F tsv "$@" > mixed.tsv
+    cmp fused.tsv mixed.tsv
+}
+
 # train_tiny TSV OUT [OPTION]...: a quick x-small model (s=16, 3 epochs,
 # 1 thread, quiet); later options win.
 train_tiny() {
