@@ -17,10 +17,7 @@ int pnm_crf_init(pnm_crf *crf, uint32_t n_tags, pnm_error *err)
     crf->expt = malloc(t * t * sizeof *crf->expt);
     crf->u = malloc(t * sizeof *crf->u);
     crf->v = malloc(t * sizeof *crf->v);
-    crf->best = malloc(t * sizeof *crf->best);
-    crf->next = malloc(t * sizeof *crf->next);
-    if (!crf->trans || !crf->start || !crf->end || !crf->expt || !crf->u || !crf->v ||
-        !crf->best || !crf->next) {
+    if (!crf->trans || !crf->start || !crf->end || !crf->expt || !crf->u || !crf->v) {
         pnm_crf_free(crf);
         return pnm_error_set(err, "out of memory");
     }
@@ -30,7 +27,7 @@ int pnm_crf_init(pnm_crf *crf, uint32_t n_tags, pnm_error *err)
 void pnm_crf_free(pnm_crf *crf)
 {
     free(crf->trans), free(crf->start), free(crf->end), free(crf->expt);
-    free(crf->u), free(crf->v), free(crf->best), free(crf->next);
+    free(crf->u), free(crf->v);
     memset(crf, 0, sizeof *crf);
 }
 
@@ -196,40 +193,49 @@ void pnm_crf_nll_backward(const pnm_crf *crf, const float *x, uint32_t rows,
     }
 }
 
+/* cur = max(cur, b + row), elementwise (restrict: so that it vectorizes). */
+static void max_plus(float *restrict cur, const float *restrict row, float b, uint32_t n)
+{
+    for (uint32_t j = 0; j < n; j++) {
+        float s = b + row[j];
+        cur[j] = s > cur[j] ? s : cur[j];
+    }
+}
+
+/* The pass over the words keeps no back pointers, only each prefix's best
+ * score: an elementwise max, which vectorizes, where tracking the argmax
+ * too does not. The way back finds each word's best predecessor again,
+ * from the same sums: O(T) a word. */
 void pnm_crf_decode(const pnm_crf *crf, const float *x, uint32_t rows, uint32_t *out,
-                    uint32_t *back)
+                    float *score)
 {
     uint32_t n = crf->n_tags;
-    float *best = crf->best, *next = crf->next;
     for (uint32_t j = 0; j < n; j++)
-        best[j] = crf->start[j] + x[j];
+        score[j] = crf->start[j] + x[j];
     for (uint32_t t = 1; t < rows; t++) {
-        uint32_t *bk = back + (size_t)t * n;
+        const float *prev = score + (size_t)(t - 1) * n, *xt = x + (size_t)t * n;
+        float *cur = score + (size_t)t * n;
         for (uint32_t j = 0; j < n; j++)
-            next[j] = -INFINITY, bk[j] = 0;
-        /* Predecessors in increasing order, replaced only by a strictly
-         * better one: ties keep the lower tag. */
-        for (uint32_t i = 0; i < n; i++) {
-            if (best[i] == -INFINITY)
-                continue;
-            const float *row = crf->trans + (size_t)i * n;
-            for (uint32_t j = 0; j < n; j++) {
-                float s = best[i] + row[j];
-                bool better = s > next[j];
-                next[j] = better ? s : next[j];
-                bk[j] = better ? i : bk[j];
-            }
-        }
-        const float *xt = x + (size_t)t * n;
+            cur[j] = -INFINITY;
+        for (uint32_t i = 0; i < n; i++)
+            if (prev[i] != -INFINITY)
+                max_plus(cur, crf->trans + (size_t)i * n, prev[i], n);
         for (uint32_t j = 0; j < n; j++)
-            best[j] = next[j] + xt[j];
+            cur[j] += xt[j];
     }
+    const float *last = score + (size_t)(rows - 1) * n;
     uint32_t k = 0;
     for (uint32_t j = 1; j < n; j++)
-        k = best[j] + crf->end[j] > best[k] + crf->end[k] ? j : k;
+        k = last[j] + crf->end[j] > last[k] + crf->end[k] ? j : k;
+    /* Ties go to the lower tag: only a strictly better one replaces it. */
     for (uint32_t t = rows - 1; t > 0; t--) {
         out[t] = k;
-        k = back[(size_t)t * n + k];
+        const float *prev = score + (size_t)(t - 1) * n;
+        uint32_t from = 0;
+        for (uint32_t i = 1; i < n; i++)
+            from = prev[i] + crf->trans[(size_t)i * n + k] >
+                           prev[from] + crf->trans[(size_t)from * n + k] ? i : from;
+        k = from;
     }
     out[0] = k;
 }

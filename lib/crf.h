@@ -38,7 +38,6 @@ typedef struct pnm_crf {
     double *expt;        /* T x T: exp(trans - shift), 0 where forbidden */
     double shift;        /* the largest allowed transition score */
     double *u, *v;       /* T each: scratch of the recursions */
-    float *best, *next;  /* T each: scratch of Viterbi */
 } pnm_crf;
 
 int pnm_crf_init(pnm_crf *crf, uint32_t n_tags, pnm_error *err);
@@ -67,7 +66,8 @@ double pnm_crf_path_score(const pnm_crf *crf, const float *x, uint32_t rows,
 double pnm_crf_forward(const pnm_crf *crf, const float *x, uint32_t rows, double *alpha,
                        double *beta);
 
-/* Posterior marginals p(y_t = j | x), rows x T, from pnm_crf_forward. */
+/* Posterior marginals p(y_t = j | x), rows x T, from pnm_crf_forward (all 0
+ * when no sequence is allowed, log Z = -inf: a tag set of I- tags only). */
 void pnm_crf_marginals(const pnm_crf *crf, uint32_t rows, const double *alpha,
                        const double *beta, double log_z, float *marginals);
 
@@ -80,10 +80,10 @@ void pnm_crf_nll_backward(const pnm_crf *crf, const float *x, uint32_t rows,
                           double log_z, float scale, float *dx, float *dtrans, float *dstart,
                           float *dend);
 
-/* Viterbi: the highest-scoring allowed sequence into out[rows] (ties go to
- * the lower tag index); back is rows x T scratch. */
+/* Viterbi: the highest-scoring allowed sequence of rows >= 1 words into
+ * out[rows] (ties go to the lower tag index); score is rows x T scratch. */
 void pnm_crf_decode(const pnm_crf *crf, const float *x, uint32_t rows, uint32_t *out,
-                    uint32_t *back);
+                    float *score);
 
 #ifdef __cplusplus
 }

@@ -18,7 +18,7 @@ int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err)
     if (pnm_bio_init(&r->bio, (const char *const *)m->tags, m->config.n_tags, err))
         return -1;
     r->ws = pnm_workspace_new(&m->config);
-    /* The CRF's Viterbi back pointers fit in the BIO decoder's scratch. */
+    /* The CRF's Viterbi scores fit in the BIO decoder's scratch. */
     r->scratch = malloc(pnm_bio_scratch_size(&r->bio, m->config.seq_len) + 1);
     r->tags = malloc((size_t)m->config.seq_len * sizeof *r->tags);
     if (!r->ws || !r->scratch || !r->tags) {

@@ -68,7 +68,7 @@ static void *predict_range(void *arg)
     predict_job *j = arg;
     const pnm_config *c = j->c;
     pnm_workspace *ws = pnm_workspace_new(c);
-    /* The CRF's Viterbi back pointers fit in the BIO decoder's scratch. */
+    /* The CRF's Viterbi scores fit in the BIO decoder's scratch. */
     void *scratch = malloc(pnm_bio_scratch_size(j->bio, c->seq_len) + 1);
     uint32_t *decoded = malloc((size_t)c->seq_len * sizeof *decoded);
     pnm_crf crf = {0};

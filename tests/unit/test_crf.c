@@ -145,8 +145,9 @@ int main(void)
             pnm_crf_marginals(&crf, (uint32_t)rows, alpha, beta, mine, got);
             for (int k = 0; k < rows * T; k++)
                 worst_marg = fmax(worst_marg, fabs(got[k] - marg[k]));
-            uint32_t decoded[MAX_ROWS], back[MAX_ROWS * T];
-            pnm_crf_decode(&crf, p.x, (uint32_t)rows, decoded, back);
+            uint32_t decoded[MAX_ROWS];
+            float score[MAX_ROWS * T];
+            pnm_crf_decode(&crf, p.x, (uint32_t)rows, decoded, score);
             for (int t = 0; t < rows; t++)
                 viterbi_ok &= decoded[t] == (uint32_t)best[t];
         }
