@@ -6,18 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pnm_crf_init(pnm_crf *crf, uint32_t n_tags, pnm_error *err)
+int pnm_crf_init(pnm_crf *crf, uint32_t n_tags, uint32_t max_rows, pnm_error *err)
 {
     memset(crf, 0, sizeof *crf);
-    size_t t = n_tags ? n_tags : 1;
+    size_t t = n_tags ? n_tags : 1, rows = max_rows ? max_rows : 1;
     crf->n_tags = n_tags;
     crf->trans = malloc(t * t * sizeof *crf->trans);
     crf->start = malloc(t * sizeof *crf->start);
     crf->end = malloc(t * sizeof *crf->end);
     crf->expt = malloc(t * t * sizeof *crf->expt);
+    crf->exp_start = malloc(t * sizeof *crf->exp_start);
+    crf->exp_end = malloc(t * sizeof *crf->exp_end);
     crf->u = malloc(t * sizeof *crf->u);
-    crf->v = malloc(t * sizeof *crf->v);
-    if (!crf->trans || !crf->start || !crf->end || !crf->expt || !crf->u || !crf->v) {
+    crf->emit = malloc(rows * t * sizeof *crf->emit);
+    crf->scale = malloc(rows * sizeof *crf->scale);
+    if (!crf->trans || !crf->start || !crf->end || !crf->expt || !crf->exp_start ||
+        !crf->exp_end || !crf->u || !crf->emit || !crf->scale) {
         pnm_crf_free(crf);
         return pnm_error_set(err, "out of memory");
     }
@@ -27,7 +31,7 @@ int pnm_crf_init(pnm_crf *crf, uint32_t n_tags, pnm_error *err)
 void pnm_crf_free(pnm_crf *crf)
 {
     free(crf->trans), free(crf->start), free(crf->end), free(crf->expt);
-    free(crf->u), free(crf->v);
+    free(crf->exp_start), free(crf->exp_end), free(crf->u), free(crf->emit), free(crf->scale);
     memset(crf, 0, sizeof *crf);
 }
 
@@ -37,26 +41,35 @@ static bool allowed(const pnm_bio *bio, uint32_t from, uint32_t to)
     return bio->kind[to] != 'I' || (bio->kind[from] != 'O' && bio->type[from] == bio->type[to]);
 }
 
+/* e = exp(s - max s), 0 where s is -inf; returns max s (0 if all are -inf). */
+static double exp_of_max(double *e, const float *s, uint32_t n)
+{
+    float m = -INFINITY;
+    for (uint32_t j = 0; j < n; j++)
+        m = s[j] > m ? s[j] : m;
+    m = isfinite(m) ? m : 0;
+    for (uint32_t j = 0; j < n; j++)
+        e[j] = exp((double)s[j] - m);
+    return m;
+}
+
 void pnm_crf_set(pnm_crf *crf, const pnm_bio *bio, const float *trans, const float *start,
                  const float *end)
 {
     uint32_t n = crf->n_tags;
     crf->bio = bio;
-    float shift = -INFINITY;
     for (uint32_t i = 0; i < n; i++)
-        for (uint32_t j = 0; j < n; j++) {
-            float s = allowed(bio, i, j) ? trans[(size_t)i * n + j] : -INFINITY;
-            crf->trans[(size_t)i * n + j] = s;
-            shift = s > shift ? s : shift;
-        }
-    /* Shifted so that no exponential overflows: the largest is 1. */
-    crf->shift = isfinite(shift) ? shift : 0;
-    for (size_t k = 0; k < (size_t)n * n; k++)
-        crf->expt[k] = exp((double)crf->trans[k] - crf->shift);
+        for (uint32_t j = 0; j < n; j++)
+            crf->trans[(size_t)i * n + j] = allowed(bio, i, j) ? trans[(size_t)i * n + j]
+                                                               : -INFINITY;
     for (uint32_t j = 0; j < n; j++) {
         crf->start[j] = bio->kind[j] == 'I' ? -INFINITY : start[j];
         crf->end[j] = end[j];
     }
+    /* Shifted so that no exponential overflows: the largest is 1. */
+    crf->shift = exp_of_max(crf->expt, crf->trans, n * n);
+    crf->start_shift = exp_of_max(crf->exp_start, crf->start, n);
+    crf->end_shift = exp_of_max(crf->exp_end, crf->end, n);
 }
 
 int pnm_crf_gold_path(const pnm_bio *bio, const int32_t *gold, uint32_t rows, uint32_t *path)
@@ -90,104 +103,106 @@ double pnm_crf_path_score(const pnm_crf *crf, const float *x, uint32_t rows,
     return s;
 }
 
-/* u = exp(a - max a) (0 where a is -inf); returns max a. */
-static double exp_shifted(double *u, const double *a, uint32_t n)
-{
-    double m = -INFINITY;
-    for (uint32_t i = 0; i < n; i++)
-        m = a[i] > m ? a[i] : m;
-    for (uint32_t i = 0; i < n; i++)
-        u[i] = a[i] > -INFINITY ? exp(a[i] - m) : 0;
-    return m;
-}
-
-/* Log space, with each step's largest term factored out, so that the sums
- * over predecessors (or successors) are a plain product with expt. */
+/* Scaled (Rabiner): alpha[t] sums to 1, each step divided by its scale c_t,
+ * beta[t] is divided by the same scales, and Z is the product of the
+ * scales and of the factors taken out of the exponentials. The only
+ * exponentials per word are those of its scores; the sums over tags are
+ * products with expt. */
 double pnm_crf_forward(const pnm_crf *crf, const float *x, uint32_t rows, double *alpha,
                        double *beta)
 {
     int n = (int)crf->n_tags;
-    double *u = crf->u, *v = crf->v;
-    for (int j = 0; j < n; j++)
-        alpha[j] = (double)crf->start[j] + x[j];
-    for (uint32_t t = 1; t < rows; t++) {
-        const double *a = alpha + (size_t)(t - 1) * n;
-        double m = exp_shifted(u, a, (uint32_t)n);
-        cblas_dgemv(CblasRowMajor, CblasTrans, n, n, 1.0, crf->expt, n, u, 1, 0.0, v, 1);
-        double *next = alpha + (size_t)t * n;
-        const float *xt = x + (size_t)t * n;
+    double *e = crf->emit, *c = crf->scale, *w = crf->u;
+    double log_z = crf->start_shift + crf->end_shift + (double)(rows - 1) * crf->shift;
+    for (uint32_t t = 0; t < rows; t++) {
+        double *et = e + (size_t)t * n, *at = alpha + (size_t)t * n;
+        log_z += exp_of_max(et, x + (size_t)t * n, (uint32_t)n);
+        if (t == 0)
+            memcpy(at, crf->exp_start, (size_t)n * sizeof *at);
+        else
+            cblas_dgemv(CblasRowMajor, CblasTrans, n, n, 1.0, crf->expt, n, at - n, 1, 0.0, at,
+                        1);
+        c[t] = 0;
         for (int j = 0; j < n; j++)
-            next[j] = v[j] > 0 ? m + crf->shift + log(v[j]) + xt[j] : -INFINITY;
+            at[j] *= et[j], c[t] += at[j];
+        if (!(c[t] > 0))
+            goto none;
+        for (int j = 0; j < n; j++)
+            at[j] /= c[t];
+        log_z += log(c[t]);
     }
-    double *last = beta + (size_t)(rows - 1) * n;
+    const double *last = alpha + (size_t)(rows - 1) * n;
+    double c_end = 0;
     for (int j = 0; j < n; j++)
-        last[j] = crf->end[j];
+        c_end += last[j] * crf->exp_end[j];
+    if (!(c_end > 0))
+        goto none;
+    double *bl = beta + (size_t)(rows - 1) * n;
+    for (int j = 0; j < n; j++)
+        bl[j] = crf->exp_end[j] / c_end;
     for (uint32_t t = rows - 1; t-- > 0;) {
-        const double *b = beta + (size_t)(t + 1) * n;
-        const float *xt = x + (size_t)(t + 1) * n;
+        const double *et = e + (size_t)(t + 1) * n, *b = beta + (size_t)(t + 1) * n;
+        double *bt = beta + (size_t)t * n;
         for (int j = 0; j < n; j++)
-            v[j] = xt[j] + b[j];
-        double m = exp_shifted(u, v, (uint32_t)n);
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, n, n, 1.0, crf->expt, n, u, 1, 0.0, v, 1);
-        double *here = beta + (size_t)t * n;
+            w[j] = et[j] * b[j];
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, n, n, 1.0, crf->expt, n, w, 1, 0.0, bt, 1);
         for (int i = 0; i < n; i++)
-            here[i] = v[i] > 0 ? m + crf->shift + log(v[i]) : -INFINITY;
+            bt[i] /= c[t + 1];
     }
-    const double *a = alpha + (size_t)(rows - 1) * n;
-    for (int j = 0; j < n; j++)
-        v[j] = a[j] + crf->end[j];
-    double m = exp_shifted(u, v, (uint32_t)n), sum = 0;
-    for (int j = 0; j < n; j++)
-        sum += u[j];
-    return sum > 0 ? m + log(sum) : -INFINITY;
+    return log_z + log(c_end);
+none:
+    /* No allowed sequence (a tag set without a tag that may start one):
+     * nothing is probable. */
+    memset(alpha, 0, (size_t)rows * n * sizeof *alpha);
+    memset(beta, 0, (size_t)rows * n * sizeof *beta);
+    return -INFINITY;
 }
 
 void pnm_crf_marginals(const pnm_crf *crf, uint32_t rows, const double *alpha,
-                       const double *beta, double log_z, float *marginals)
+                       const double *beta, float *marginals)
 {
     size_t count = (size_t)rows * crf->n_tags;
-    /* No allowed sequence at all (a tag set without a tag that may start
-     * one): nothing is probable. */
     for (size_t k = 0; k < count; k++)
-        marginals[k] = isfinite(log_z) ? (float)exp(alpha[k] + beta[k] - log_z) : 0.0f;
+        marginals[k] = (float)(alpha[k] * beta[k]);
 }
 
-/* d(log Z)/dx[t][j] is the marginal of j at t; d(log Z)/dtrans[i][j] the
- * expected count of i -> j, summed over t of
- *   exp(alpha[t-1][i] + trans[i][j] + x[t][j] + beta[t][j] - log Z)
- *   = u[i] * expt[i][j] * v[j], u = exp(alpha[t-1] - m), v = exp(m + shift + x[t] + beta[t] - log Z).
- * The path's own score contributes -1 per tag and transition it uses. */
-void pnm_crf_nll_backward(const pnm_crf *crf, const float *x, uint32_t rows,
-                          const uint32_t *path, const double *alpha, const double *beta,
-                          double log_z, float scale, float *dx, float *dtrans, float *dstart,
-                          float *dend)
+/* d(log Z)/dx[t][j] is the marginal of j at t, alpha[t][j] * beta[t][j];
+ * d(log Z)/dtrans[i][j] the expected count of i -> j, summed over t of
+ *   alpha[t-1][i] * expt[i][j] * e[t][j] * beta[t][j] / c_t
+ *   = alpha[t-1][i] * expt[i][j] * marginal[t][j] / sigma[j],
+ * sigma = expt^T alpha[t-1] (alpha[t][j] = sigma[j] e[t][j] / c_t): no
+ * exponential needed again. The path's own score contributes -1 per tag
+ * and transition it uses. */
+void pnm_crf_nll_backward(const pnm_crf *crf, uint32_t rows, const uint32_t *path,
+                          const double *alpha, const double *beta, float scale, float *dx,
+                          float *dtrans, float *dstart, float *dend)
 {
-    uint32_t n = crf->n_tags;
-    double *u = crf->u, *v = crf->v;
+    int n = (int)crf->n_tags;
+    double *r = crf->u;
     for (uint32_t t = 0; t < rows; t++) {
-        const float *xt = x + (size_t)t * n;
         const double *at = alpha + (size_t)t * n, *bt = beta + (size_t)t * n;
         if (t > 0) {
-            double m = exp_shifted(u, at - n, n);
-            for (uint32_t j = 0; j < n; j++)
-                v[j] = bt[j] > -INFINITY ? exp(m + crf->shift + xt[j] + bt[j] - log_z) : 0;
-            for (uint32_t i = 0; i < n; i++) {
-                if (u[i] == 0)
+            const double *prev = at - n;
+            cblas_dgemv(CblasRowMajor, CblasTrans, n, n, 1.0, crf->expt, n, prev, 1, 0.0, r, 1);
+            for (int j = 0; j < n; j++)
+                r[j] = r[j] > 0 ? at[j] * bt[j] / r[j] : 0;
+            for (int i = 0; i < n; i++) {
+                if (prev[i] == 0)
                     continue;
-                double w = scale * u[i];
+                double w = scale * prev[i];
                 const double *e = crf->expt + (size_t)i * n;
                 float *d = dtrans + (size_t)i * n;
-                for (uint32_t j = 0; j < n; j++)
-                    d[j] += (float)(w * e[j] * v[j]);
+                for (int j = 0; j < n; j++)
+                    d[j] += (float)(w * e[j] * r[j]);
             }
             dtrans[(size_t)path[t - 1] * n + path[t]] -= scale;
         }
         float *d = dx + (size_t)t * n;
-        for (uint32_t j = 0; j < n; j++)
-            d[j] = scale * ((float)exp(at[j] + bt[j] - log_z) - (j == path[t] ? 1.0f : 0.0f));
+        for (int j = 0; j < n; j++)
+            d[j] = scale * ((float)(at[j] * bt[j]) - ((uint32_t)j == path[t] ? 1.0f : 0.0f));
     }
     const float *first = dx, *last = dx + (size_t)(rows - 1) * n;
-    for (uint32_t j = 0; j < n; j++) {
+    for (int j = 0; j < n; j++) {
         dstart[j] += first[j];
         dend[j] += last[j];
     }

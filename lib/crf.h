@@ -12,9 +12,9 @@
  * from, and no weight is spent learning what the rules already say.
  *
  * Costs per word: the forward and backward recursions are each a T x T
- * matrix-vector product (BLAS), the transition gradient one T x T update,
- * Viterbi T x T additions and comparisons; the exponentials are taken once
- * per pnm_crf_set (T x T), not per word. */
+ * matrix-vector product (BLAS), the gradient one more and a T x T update,
+ * Viterbi T x T additions and comparisons; T exponentials (of the word's
+ * scores), the T x T of the transitions once per pnm_crf_set. */
 #ifndef PNM_CRF_H
 #define PNM_CRF_H
 
@@ -37,10 +37,14 @@ typedef struct pnm_crf {
     float *start, *end;  /* T each; start is -inf for I- tags */
     double *expt;        /* T x T: exp(trans - shift), 0 where forbidden */
     double shift;        /* the largest allowed transition score */
-    double *u, *v;       /* T each: scratch of the recursions */
+    double *exp_start, *exp_end; /* T each: exp(start - start_shift), ... */
+    double start_shift, end_shift;
+    double *u;           /* T: scratch */
+    double *emit, *scale; /* max_rows x T, max_rows: the forward pass's */
 } pnm_crf;
 
-int pnm_crf_init(pnm_crf *crf, uint32_t n_tags, pnm_error *err);
+/* For sentences of up to max_rows words. */
+int pnm_crf_init(pnm_crf *crf, uint32_t n_tags, uint32_t max_rows, pnm_error *err);
 void pnm_crf_free(pnm_crf *crf);
 
 /* Takes the model's transition parameters (trans T x T, start T, end T)
@@ -59,26 +63,26 @@ int pnm_crf_gold_path(const pnm_bio *bio, const int32_t *gold, uint32_t rows, ui
 double pnm_crf_path_score(const pnm_crf *crf, const float *x, uint32_t rows,
                           const uint32_t *path);
 
-/* Forward-backward for rows >= 1: alpha[t][j] is the log of the summed
- * exp(score) of the prefixes 0..t ending in j (x[t][j] included), beta[t][j]
- * that of the suffixes after t given j at t (end score included); both rows
- * x T. Returns log Z. */
+/* Forward-backward for 1 <= rows <= max_rows, scaled: alpha[t][j] is the
+ * probability of j at t given words 0..t, beta[t][j] the weight of the
+ * suffixes after t given j at t over the forward pass's scales, so that
+ * alpha[t][j] * beta[t][j] = p(y_t = j | x); both rows x T. Returns log Z;
+ * -inf, alpha and beta 0, when no sequence is allowed (a tag set of I- tags
+ * only). */
 double pnm_crf_forward(const pnm_crf *crf, const float *x, uint32_t rows, double *alpha,
                        double *beta);
 
-/* Posterior marginals p(y_t = j | x), rows x T, from pnm_crf_forward (all 0
- * when no sequence is allowed, log Z = -inf: a tag set of I- tags only). */
+/* Posterior marginals p(y_t = j | x), rows x T, from pnm_crf_forward. */
 void pnm_crf_marginals(const pnm_crf *crf, uint32_t rows, const double *alpha,
-                       const double *beta, double log_z, float *marginals);
+                       const double *beta, float *marginals);
 
-/* The loss log Z - score(path), scaled by scale, differentiated: dx (rows x
- * T) is set to scale * (marginals - onehot(path)); dtrans (T x T), dstart
- * and dend (T each) are added scale * (expected - path) transition and
- * boundary counts. dx may be x: row t is read before it is written. */
-void pnm_crf_nll_backward(const pnm_crf *crf, const float *x, uint32_t rows,
-                          const uint32_t *path, const double *alpha, const double *beta,
-                          double log_z, float scale, float *dx, float *dtrans, float *dstart,
-                          float *dend);
+/* The loss log Z - score(path), scaled by scale, differentiated, from
+ * pnm_crf_forward (with log Z finite): dx (rows x T) is set to scale *
+ * (marginals - onehot(path)); dtrans (T x T), dstart and dend (T each) are
+ * added scale * (expected - path) transition and boundary counts. */
+void pnm_crf_nll_backward(const pnm_crf *crf, uint32_t rows, const uint32_t *path,
+                          const double *alpha, const double *beta, float scale, float *dx,
+                          float *dtrans, float *dstart, float *dend);
 
 /* Viterbi: the highest-scoring allowed sequence of rows >= 1 words into
  * out[rows] (ties go to the lower tag index); score is rows x T scratch. */

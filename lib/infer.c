@@ -30,7 +30,8 @@ int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err)
         r->alpha = malloc(cells * sizeof *r->alpha);
         r->beta = malloc(cells * sizeof *r->beta);
         r->marginals = malloc(cells * sizeof *r->marginals);
-        if (pnm_crf_init(&r->crf, m->config.n_tags, err) || !r->alpha || !r->beta ||
+        if (pnm_crf_init(&r->crf, m->config.n_tags, m->config.seq_len, err) || !r->alpha ||
+            !r->beta ||
             !r->marginals) {
             pnm_runner_free(r);
             return pnm_error_set(err, "out of memory");
@@ -71,8 +72,8 @@ static void prediction_of(pnm_runner *r, uint64_t line, uint32_t n_words, pnm_pr
     }
     const float *x = pnm_tag_logits(r->ws, 0, &out->rows);
     pnm_crf_decode(&r->crf, x, out->rows, r->tags, r->scratch);
-    double log_z = pnm_crf_forward(&r->crf, x, out->rows, r->alpha, r->beta);
-    pnm_crf_marginals(&r->crf, out->rows, r->alpha, r->beta, log_z, r->marginals);
+    pnm_crf_forward(&r->crf, x, out->rows, r->alpha, r->beta);
+    pnm_crf_marginals(&r->crf, out->rows, r->alpha, r->beta, r->marginals);
     out->tag_probs = r->marginals;
 }
 

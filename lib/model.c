@@ -206,11 +206,11 @@ struct pnm_workspace {
     float *dpooled;                /* b */
     float *tag_bias;               /* n_tags: sentence-aware tagging */
     /* CRF training: the transitions, forward-backward per row, the gold
-     * path, and log Z per example (NaN: the example adds no tag loss). */
+     * path, and whether each example adds a tag loss. */
     pnm_crf crf;
     double *crf_alpha, *crf_beta;  /* T x n_tags */
     uint32_t *crf_path;            /* T */
-    double *crf_logz;              /* E */
+    uint8_t *crf_scored;           /* E */
     const float *const *ext_rows;  /* heads-only mode: caller's outputs */
     size_t n;
 };
@@ -245,7 +245,7 @@ static void ws_release(pnm_workspace *ws)
     free(ws->row_start), free(ws->rng), free(ws->pooled);
     free(ws->label_probs), free(ws->label_logits);
     free(ws->g1), free(ws->dg1), free(ws->dpooled), free(ws->tag_bias);
-    free(ws->crf_logz);
+    free(ws->crf_scored);
     pnm_crf_free(&ws->crf);
 }
 
@@ -298,9 +298,9 @@ static int ws_reserve(pnm_workspace *ws, size_t rows, size_t examples, bool trai
     ALLOC(ws->label_probs, examples * k), ALLOC(ws->label_logits, examples * k);
     ALLOC(ws->g1, ht * b), ALLOC(ws->dg1, ht * b), ALLOC(ws->dpooled, b);
     ALLOC(ws->tag_bias, nt);
-    ALLOC(ws->crf_logz, ct ? examples : 0);
+    ALLOC(ws->crf_scored, ct ? examples : 0);
 #undef ALLOC
-    if (ok && ct && pnm_crf_init(&ws->crf, c->n_tags, err))
+    if (ok && ct && pnm_crf_init(&ws->crf, c->n_tags, c->seq_len, err))
         ok = false;
     if (!ok) {
         ws_release(ws);
@@ -466,13 +466,14 @@ static double crf_loss(pnm_workspace *ws, const pnm_example *e, size_t i,
     size_t nt = ws->c.n_tags;
     uint32_t r0 = ws->row_start[i], rows = ws->row_start[i + 1] - r0;
     uint32_t words = e->n_words < rows ? e->n_words : rows, *path = ws->crf_path + r0;
-    ws->crf_logz[i] = NAN;
-    if (!e->tags || words == 0 || pnm_crf_gold_path(opt->bio, e->tags, words, path))
+    ws->crf_scored[i] = e->tags && words > 0 &&
+                        pnm_crf_gold_path(opt->bio, e->tags, words, path) == 0;
+    if (!ws->crf_scored[i])
         return 0;
     const float *x = ws->tag_logits + (size_t)r0 * nt;
-    ws->crf_logz[i] = pnm_crf_forward(&ws->crf, x, words, ws->crf_alpha + (size_t)r0 * nt,
-                                      ws->crf_beta + (size_t)r0 * nt);
-    return (ws->crf_logz[i] - pnm_crf_path_score(&ws->crf, x, words, path)) / opt->batch_tags;
+    double log_z = pnm_crf_forward(&ws->crf, x, words, ws->crf_alpha + (size_t)r0 * nt,
+                                   ws->crf_beta + (size_t)r0 * nt);
+    return (log_z - pnm_crf_path_score(&ws->crf, x, words, path)) / opt->batch_tags;
 }
 
 double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
@@ -578,13 +579,11 @@ static void crf_loss_backward(const pnm_params *g, pnm_workspace *ws, size_t i, 
     size_t nt = ws->c.n_tags;
     uint32_t r0 = ws->row_start[i], rows = ws->row_start[i + 1] - r0;
     float *x = ws->tag_logits + (size_t)r0 * nt;
-    double log_z = ws->crf_logz[i];
-    uint32_t scored = isnan(log_z) ? 0 : words;
+    uint32_t scored = ws->crf_scored[i] ? words : 0;
     if (scored)
-        pnm_crf_nll_backward(&ws->crf, x, words, ws->crf_path + r0,
+        pnm_crf_nll_backward(&ws->crf, words, ws->crf_path + r0,
                              ws->crf_alpha + (size_t)r0 * nt, ws->crf_beta + (size_t)r0 * nt,
-                             log_z, 1.0f / opt->batch_tags, x, g->tag_trans, g->tag_start,
-                             g->tag_end);
+                             1.0f / opt->batch_tags, x, g->tag_trans, g->tag_start, g->tag_end);
     memset(x + (size_t)scored * nt, 0, (size_t)(rows - scored) * nt * sizeof *x);
 }
 

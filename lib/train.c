@@ -72,7 +72,7 @@ static void *predict_range(void *arg)
     void *scratch = malloc(pnm_bio_scratch_size(j->bio, c->seq_len) + 1);
     uint32_t *decoded = malloc((size_t)c->seq_len * sizeof *decoded);
     pnm_crf crf = {0};
-    if (!ws || !scratch || !decoded || (c->crf && pnm_crf_init(&crf, c->n_tags, &j->err))) {
+    if (!ws || !scratch || !decoded || (c->crf && pnm_crf_init(&crf, c->n_tags, c->seq_len, &j->err))) {
         j->rc = pnm_error_set(&j->err, "out of memory");
         pnm_workspace_free(ws);
         free(scratch);
