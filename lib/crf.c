@@ -42,13 +42,13 @@ static bool allowed(const pnm_bio *bio, uint32_t from, uint32_t to)
 }
 
 /* e = exp(s - max s), 0 where s is -inf; returns max s (0 if all are -inf). */
-static double exp_of_max(double *e, const float *s, uint32_t n)
+static double exp_of_max(double *e, const float *s, size_t n)
 {
     float m = -INFINITY;
-    for (uint32_t j = 0; j < n; j++)
+    for (size_t j = 0; j < n; j++)
         m = s[j] > m ? s[j] : m;
     m = isfinite(m) ? m : 0;
-    for (uint32_t j = 0; j < n; j++)
+    for (size_t j = 0; j < n; j++)
         e[j] = exp((double)s[j] - m);
     return m;
 }
@@ -67,7 +67,7 @@ void pnm_crf_set(pnm_crf *crf, const pnm_bio *bio, const float *trans, const flo
         crf->end[j] = end[j];
     }
     /* Shifted so that no exponential overflows: the largest is 1. */
-    crf->shift = exp_of_max(crf->expt, crf->trans, n * n);
+    crf->shift = exp_of_max(crf->expt, crf->trans, (size_t)n * n);
     crf->start_shift = exp_of_max(crf->exp_start, crf->start, n);
     crf->end_shift = exp_of_max(crf->exp_end, crf->end, n);
 }
@@ -116,7 +116,7 @@ double pnm_crf_forward(const pnm_crf *crf, const float *x, uint32_t rows, double
     double log_z = crf->start_shift + crf->end_shift + (double)(rows - 1) * crf->shift;
     for (uint32_t t = 0; t < rows; t++) {
         double *et = e + (size_t)t * n, *at = alpha + (size_t)t * n;
-        log_z += exp_of_max(et, x + (size_t)t * n, (uint32_t)n);
+        log_z += exp_of_max(et, x + (size_t)t * n, (size_t)n);
         if (t == 0)
             memcpy(at, crf->exp_start, (size_t)n * sizeof *at);
         else
