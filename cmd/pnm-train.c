@@ -38,6 +38,8 @@ static const char usage[] =
     "  -L, --layers=L           mixer blocks\n"
     "      --tag-sentence       joint task: the tagging head also sees the pooled\n"
     "                           sentence vector (slot types follow the intent)\n"
+    "      --crf                tag with a linear-chain CRF: learned tag transitions,\n"
+    "                           trained on whole-sentence likelihood\n"
     "\n"
     "Training:\n"
     "  -e, --epochs=N           passes over TRAIN (default 40)\n"
@@ -72,7 +74,8 @@ static const char usage[] =
 enum {
     OPT_TASK = 256, OPT_VOCAB_SIZE, OPT_HASH_SEED, OPT_TOKEN_HIDDEN, OPT_CHANNEL_HIDDEN,
     OPT_BATCH, OPT_LR, OPT_WD, OPT_SCHEDULE, OPT_DROPOUT, OPT_EMA, OPT_SEED, OPT_LOG,
-    OPT_CHECKPOINT, OPT_CHECKPOINT_EVERY, OPT_CHECKPOINT_STEPS, OPT_RESUME, OPT_TAG_SENTENCE
+    OPT_CHECKPOINT, OPT_CHECKPOINT_EVERY, OPT_CHECKPOINT_STEPS, OPT_RESUME, OPT_TAG_SENTENCE,
+    OPT_CRF
 };
 
 static const struct option options[] = {
@@ -92,6 +95,7 @@ static const struct option options[] = {
     {"channel-hidden", required_argument, NULL, OPT_CHANNEL_HIDDEN},
     {"layers", required_argument, NULL, 'L'},
     {"tag-sentence", no_argument, NULL, OPT_TAG_SENTENCE},
+    {"crf", no_argument, NULL, OPT_CRF},
     {"epochs", required_argument, NULL, 'e'},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"lr", required_argument, NULL, OPT_LR},
@@ -207,6 +211,7 @@ static config parse(int argc, char **argv)
         case OPT_CHANNEL_HIDDEN: hc = (uint32_t)cli_uint("--channel-hidden", optarg, 1, PNM_MAX_DIM); break;
         case 'L': layers = (uint32_t)cli_uint("--layers", optarg, 1, PNM_MAX_LAYERS); break;
         case OPT_TAG_SENTENCE: m->tag_sentence = 1; break;
+        case OPT_CRF: m->crf = 1; break;
         case 'e': f->train_options.epochs = (uint32_t)cli_uint("--epochs", optarg, 1, 100000); break;
         case OPT_BATCH: f->train_options.batch = (uint32_t)cli_uint("--batch", optarg, 1, 1 << 20); break;
         case OPT_LR: f->train_options.adamw.lr = cli_float("--lr", optarg, 0, 10); break;

@@ -113,7 +113,8 @@ uint32_t pnm_result_words(const pnm_result *r);
  * head or for i >= pnm_result_words(r). */
 int32_t pnm_result_tag(const pnm_result *r, uint32_t i);
 const char *pnm_result_tag_name(const pnm_result *r, uint32_t i);
-/* The probability the network gave word i's tag. */
+/* The probability the network gave word i's tag (with a CRF, its posterior
+ * marginal). */
 float pnm_result_tag_prob(const pnm_result *r, uint32_t i);
 
 #ifdef __cplusplus

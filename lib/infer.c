@@ -19,11 +19,25 @@ int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err)
         return -1;
     r->ws = pnm_workspace_new(&m->config);
     r->qws = m->qw ? pnm_qworkspace_new(&m->config, NULL) : NULL;
+    /* The CRF's Viterbi scores fit in the BIO decoder's scratch. */
     r->scratch = malloc(pnm_bio_scratch_size(&r->bio, m->config.seq_len) + 1);
     r->tags = malloc((size_t)m->config.seq_len * sizeof *r->tags);
     if (!r->ws || (m->qw && !r->qws) || !r->scratch || !r->tags) {
         pnm_runner_free(r);
         return pnm_error_set(err, "out of memory");
+    }
+    if (m->config.crf) {
+        size_t cells = (size_t)m->config.seq_len * m->config.n_tags;
+        r->alpha = malloc(cells * sizeof *r->alpha);
+        r->beta = malloc(cells * sizeof *r->beta);
+        r->marginals = malloc(cells * sizeof *r->marginals);
+        if (pnm_crf_init(&r->crf, m->config.n_tags, m->config.seq_len, err) || !r->alpha ||
+            !r->beta ||
+            !r->marginals) {
+            pnm_runner_free(r);
+            return pnm_error_set(err, "out of memory");
+        }
+        pnm_crf_set(&r->crf, &r->bio, m->p.tag_trans, m->p.tag_start, m->p.tag_end);
     }
     return 0;
 }
@@ -35,6 +49,8 @@ void pnm_runner_free(pnm_runner *r)
     pnm_bio_free(&r->bio);
     free(r->scratch);
     free(r->tags);
+    pnm_crf_free(&r->crf);
+    free(r->alpha), free(r->beta), free(r->marginals);
     memset(r, 0, sizeof *r);
 }
 
@@ -51,8 +67,16 @@ static void prediction_of(pnm_runner *r, uint64_t line, uint32_t n_words, pnm_pr
         pnm_output_rows(r->ws, 0, &out->rows);
         return;
     }
-    pnm_bio_decode(&r->bio, out->tag_probs, out->rows, r->tags, r->scratch);
     out->tags = r->tags;
+    if (!m->config.crf) {
+        pnm_bio_decode(&r->bio, out->tag_probs, out->rows, r->tags, r->scratch);
+        return;
+    }
+    const float *x = pnm_tag_logits(r->ws, 0, &out->rows);
+    pnm_crf_decode(&r->crf, x, out->rows, r->tags, r->scratch);
+    pnm_crf_forward(&r->crf, x, out->rows, r->alpha, r->beta);
+    pnm_crf_marginals(&r->crf, out->rows, r->alpha, r->beta, r->marginals);
+    out->tag_probs = r->marginals;
 }
 
 /* The network on one example. With o NULL, the whole of it, its results in

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "bio.h"
+#include "crf.h"
 #include "features.h"
 #include "hidden.h"
 #include "model.h"
@@ -28,6 +29,11 @@ typedef struct pnm_runner {
     pnm_bio bio;
     void *scratch;
     uint32_t *tags;   /* seq_len decoded tags */
+    /* With a CRF (config.crf): its transitions, forward-backward and the
+     * posterior marginals, seq_len x n_tags each. */
+    pnm_crf crf;
+    double *alpha, *beta;
+    float *marginals;
 } pnm_runner;
 
 int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err);
@@ -38,8 +44,11 @@ typedef struct pnm_prediction {
     uint64_t line;
     uint32_t n_words, rows;
     const float *label_probs; /* n_labels, or NULL without a classification head */
-    const float *tag_probs;   /* rows x n_tags, or NULL without a tagging head */
-    const uint32_t *tags;     /* rows tags, BIO-constrained (bio.h), or NULL */
+    const float *tag_probs;   /* rows x n_tags, or NULL without a tagging head: each
+                                 word's softmax, or with a CRF the posterior
+                                 marginals p(tag of word t | sentence) */
+    const uint32_t *tags;     /* rows tags, BIO-constrained (bio.h; with a CRF its
+                                 Viterbi sequence, crf.h), or NULL */
     uint32_t outside;         /* the tag of words past the rows (bio.h) */
 } pnm_prediction;
 

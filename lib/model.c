@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crf.h"
 #include "layers.h"
 
 /* ---- configuration ------------------------------------------------------- */
@@ -58,6 +59,8 @@ int pnm_config_check(const pnm_config *c, pnm_error *err)
         return pnm_error_set(err, "the model has neither labels nor tags to predict");
     if (c->tag_sentence > 1 || (c->tag_sentence && (c->n_labels == 0 || c->n_tags == 0)))
         return pnm_error_set(err, "sentence-aware tagging needs labels and tags");
+    if (c->crf > 1 || (c->crf && c->n_tags == 0))
+        return pnm_error_set(err, "a CRF needs tags");
     if ((size_t)(2 * c->projection.window + 1) * c->projection.features * c->bottleneck >
         (size_t)1 << 30)
         return pnm_error_set(err, "the bottleneck would have more than 2^30 weights");
@@ -120,6 +123,9 @@ static size_t params_layout(pnm_params *p, const pnm_config *c, float *arena, bo
     TAKE(p->tag_w, (size_t)c->n_tags * b);
     TAKE(p->tag_b, c->n_tags);
     TAKE(p->tag_sent_w, c->tag_sentence ? (size_t)c->n_tags * b : 0);
+    TAKE(p->tag_trans, c->crf ? (size_t)c->n_tags * c->n_tags : 0);
+    TAKE(p->tag_start, c->crf ? c->n_tags : 0);
+    TAKE(p->tag_end, c->crf ? c->n_tags : 0);
 #undef TAKE_MATRIX
 #undef TAKE
     return at;
@@ -195,6 +201,10 @@ void pnm_params_init(const pnm_params *p, const pnm_config *c, uint64_t seed)
     fill(p->tag_b, c->n_tags, 0);
     if (c->tag_sentence)
         fill_uniform(p->tag_sent_w, c->n_tags * b, 1.0f / sqrtf((float)b), &rng);
+    if (c->crf) {
+        fill(p->tag_trans, (size_t)c->n_tags * c->n_tags, 0);
+        fill(p->tag_start, c->n_tags, 0), fill(p->tag_end, c->n_tags, 0);
+    }
 }
 
 /* ---- workspace ----------------------------------------------------------- */
@@ -227,6 +237,12 @@ struct pnm_workspace {
     float *g1, *dg1;               /* h_t x b */
     float *dpooled;                /* b */
     float *tag_bias;               /* n_tags: sentence-aware tagging */
+    /* CRF training: the transitions, forward-backward per row, the gold
+     * path, and whether each example adds a tag loss. */
+    pnm_crf crf;
+    double *crf_alpha, *crf_beta;  /* T x n_tags */
+    uint32_t *crf_path;            /* T */
+    uint8_t *crf_scored;           /* E */
     const float *const *ext_rows;  /* heads-only mode: caller's outputs */
     size_t n;
 };
@@ -242,7 +258,8 @@ pnm_workspace *pnm_workspace_new(const pnm_config *c)
 #define WS_ROW_BUFFERS(X)                                                       \
     X(keep0, uint8_t, b) X(o, float, b) X(mean_f, float, 1) X(rstd_f, float, 1) \
     X(alpha, float, 1) X(tag_probs, float, nt) X(tag_logits, float, nt)         \
-    X(dx, float, b) X(dy, float, b) X(dz, float, b) X(dh2, float, hc) X(dg2, float, hc)
+    X(dx, float, b) X(dy, float, b) X(dz, float, b) X(dh2, float, hc) X(dg2, float, hc)  \
+    X(crf_alpha, double, ct) X(crf_beta, double, ct) X(crf_path, uint32_t, ct ? 1 : 0)
 
 static void ws_release(pnm_workspace *ws)
 {
@@ -260,6 +277,8 @@ static void ws_release(pnm_workspace *ws)
     free(ws->row_start), free(ws->rng), free(ws->pooled);
     free(ws->label_probs), free(ws->label_logits);
     free(ws->g1), free(ws->dg1), free(ws->dpooled), free(ws->tag_bias);
+    free(ws->crf_scored);
+    pnm_crf_free(&ws->crf);
 }
 
 void pnm_workspace_free(pnm_workspace *ws)
@@ -289,7 +308,7 @@ static int ws_reserve(pnm_workspace *ws, size_t rows, size_t examples, bool trai
     rows = rows > 64 ? rows : 64;
     examples = examples > 8 ? examples : 8;
     size_t b = c->bottleneck, ht = c->token_hidden, hc = c->channel_hidden;
-    size_t nt = c->n_tags, k = c->n_labels;
+    size_t nt = c->n_tags, k = c->n_labels, ct = training && c->crf ? nt : 0;
     bool ok = true;
 #define ALLOC(ptr, count) ok = ok && ((ptr) = alloc_array((count), sizeof *(ptr)))
 #define ALLOC_ROW(name, type, width) ALLOC(ws->name, rows * (width));
@@ -311,7 +330,10 @@ static int ws_reserve(pnm_workspace *ws, size_t rows, size_t examples, bool trai
     ALLOC(ws->label_probs, examples * k), ALLOC(ws->label_logits, examples * k);
     ALLOC(ws->g1, ht * b), ALLOC(ws->dg1, ht * b), ALLOC(ws->dpooled, b);
     ALLOC(ws->tag_bias, nt);
+    ALLOC(ws->crf_scored, ct ? examples : 0);
 #undef ALLOC
+    if (ok && ct && pnm_crf_init(&ws->crf, c->n_tags, c->seq_len, err))
+        ok = false;
     if (!ok) {
         ws_release(ws);
         memset(ws, 0, sizeof *ws);
@@ -468,6 +490,24 @@ static void heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspac
     }
 }
 
+/* The CRF's loss of example i over its words (up to s), keeping what its
+ * backward needs; pnm_crf_set has been called. */
+static double crf_loss(pnm_workspace *ws, const pnm_example *e, size_t i,
+                       const pnm_step_options *opt)
+{
+    size_t nt = ws->c.n_tags;
+    uint32_t r0 = ws->row_start[i], rows = ws->row_start[i + 1] - r0;
+    uint32_t words = e->n_words < rows ? e->n_words : rows, *path = ws->crf_path + r0;
+    ws->crf_scored[i] = e->tags && words > 0 &&
+                        pnm_crf_gold_path(opt->bio, e->tags, words, path) == 0;
+    if (!ws->crf_scored[i])
+        return 0;
+    const float *x = ws->tag_logits + (size_t)r0 * nt;
+    double log_z = pnm_crf_forward(&ws->crf, x, words, ws->crf_alpha + (size_t)r0 * nt,
+                                   ws->crf_beta + (size_t)r0 * nt);
+    return (log_z - pnm_crf_path_score(&ws->crf, x, words, path)) / opt->batch_tags;
+}
+
 double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
                    const pnm_example *ex, size_t n, const pnm_step_options *opt,
                    pnm_error *err)
@@ -476,6 +516,10 @@ double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += pnm_example_rows(&ex[i], c->seq_len);
+    if (c->crf && opt && (!opt->bio || opt->bio->n_tags != nt)) {
+        pnm_error_set(err, "the CRF needs the BIO rules of the model's %zu tags", nt);
+        return -1.0;
+    }
     if (ws_reserve(ws, total, n, opt != NULL, err))
         return -1.0;
     ws->n = n;
@@ -524,6 +568,8 @@ double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
     }
     layernorm_forward(ws->o, ws->mean_f, ws->rstd_f, ws->x[c->layers], p->ln_g, p->ln_b, total, b);
     heads_forward(c, p, ws, n, NULL);
+    if (c->crf && opt)
+        pnm_crf_set(&ws->crf, opt->bio, p->tag_trans, p->tag_start, p->tag_end);
 
     double loss = 0;
     for (size_t i = 0; i < n; i++) {
@@ -539,7 +585,7 @@ double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
         if (nt) {
             uint32_t words = ex[i].n_words < rows ? ex[i].n_words : rows;
             for (uint32_t t = 0; t < rows; t++) {
-                int32_t tag = opt && ex[i].tags && t < words ? ex[i].tags[t] : -1;
+                int32_t tag = opt && !c->crf && ex[i].tags && t < words ? ex[i].tags[t] : -1;
                 bool scored = tag >= 0 && (uint32_t)tag < nt;
                 size_t at = ((size_t)r0 + t) * nt;
                 double l = softmax_xent(ws->tag_probs + at, NULL, ws->tag_logits + at, nt,
@@ -547,12 +593,31 @@ double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
                 if (scored)
                     loss += l / opt->batch_tags;
             }
+            if (c->crf && opt)
+                loss += crf_loss(ws, &ex[i], i, opt);
         }
     }
     return loss;
 }
 
 /* ---- backward ------------------------------------------------------------ */
+
+/* Example i's tag logit gradients, in place of its logits, and its
+ * transition gradients (rows past its words, or all of an example without
+ * loss, get 0). */
+static void crf_loss_backward(const pnm_params *g, pnm_workspace *ws, size_t i, uint32_t words,
+                              const pnm_step_options *opt)
+{
+    size_t nt = ws->c.n_tags;
+    uint32_t r0 = ws->row_start[i], rows = ws->row_start[i + 1] - r0;
+    float *x = ws->tag_logits + (size_t)r0 * nt;
+    uint32_t scored = ws->crf_scored[i] ? words : 0;
+    if (scored)
+        pnm_crf_nll_backward(&ws->crf, words, ws->crf_path + r0,
+                             ws->crf_alpha + (size_t)r0 * nt, ws->crf_beta + (size_t)r0 * nt,
+                             1.0f / opt->batch_tags, x, g->tag_trans, g->tag_start, g->tag_end);
+    memset(x + (size_t)scored * nt, 0, (size_t)(rows - scored) * nt * sizeof *x);
+}
 
 void pnm_backward(const pnm_config *c, const pnm_params *p, const pnm_params *g,
                   pnm_workspace *ws, const pnm_example *ex, size_t n,
@@ -570,6 +635,10 @@ void pnm_backward(const pnm_config *c, const pnm_params *p, const pnm_params *g,
         for (size_t i = 0; i < n; i++) {
             uint32_t r0 = ws->row_start[i], rows = ws->row_start[i + 1] - r0;
             uint32_t words = ex[i].n_words < rows ? ex[i].n_words : rows;
+            if (c->crf) {
+                crf_loss_backward(g, ws, i, words, opt);
+                continue;
+            }
             for (uint32_t t = 0; t < rows; t++) {
                 int32_t tag = ex[i].tags && t < words ? ex[i].tags[t] : -1;
                 float *dl = ws->tag_logits + ((size_t)r0 + t) * nt;
@@ -665,6 +734,12 @@ const float *pnm_tag_probs(const pnm_workspace *ws, size_t i, uint32_t *rows)
 {
     *rows = ws->row_start[i + 1] - ws->row_start[i];
     return ws->tag_probs + (size_t)ws->row_start[i] * ws->c.n_tags;
+}
+
+const float *pnm_tag_logits(const pnm_workspace *ws, size_t i, uint32_t *rows)
+{
+    *rows = ws->row_start[i + 1] - ws->row_start[i];
+    return ws->tag_logits + (size_t)ws->row_start[i] * ws->c.n_tags;
 }
 
 int pnm_heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bio.h"
 #include "error.h"
 #include "limits.h"
 #include "project.h"
@@ -34,6 +35,9 @@ typedef struct pnm_config {
     uint32_t n_tags;           /* word tags; 0 = no tagging head */
     uint32_t tag_sentence;     /* 1: the tagging head also sees the pooled
                                 * sentence vector (needs both heads) */
+    uint32_t crf;              /* 1: the tags of a sentence are scored together
+                                * by a linear-chain CRF (crf.h) over the
+                                * tagging head's logits (needs tags) */
 } pnm_config;
 
 /* Presets after the paper's sizes: x-small, small, base, large, x-large.
@@ -60,6 +64,8 @@ typedef struct pnm_params {
     float *cls_w, *cls_b;   /* n_labels x b, n_labels */
     float *tag_w, *tag_b;   /* n_tags x b, n_tags */
     float *tag_sent_w;      /* n_tags x b, with tag_sentence */
+    float *tag_trans;       /* n_tags x n_tags, from row tag to column tag, with crf */
+    float *tag_start, *tag_end; /* n_tags each, with crf */
 } pnm_params;
 
 /* Number of floats in the arena. */
@@ -74,7 +80,8 @@ void pnm_params_bind_unquantized(pnm_params *p, const pnm_config *c, float *aren
 void pnm_params_copy_unquantized(float *to, const float *from, const pnm_config *c);
 /* Seeded initialisation: Linear weights uniform in +-1/sqrt(fan_in) (the
  * bottleneck's fan-in counted as its (2w+1)n non-zero inputs), biases 0,
- * LayerNorm gains 1, pooling query normal with std 1/sqrt(b). */
+ * LayerNorm gains 1, pooling query normal with std 1/sqrt(b), CRF
+ * transitions 0. */
 void pnm_params_init(const pnm_params *p, const pnm_config *c, uint64_t seed);
 
 /* One example as the network sees it. */
@@ -102,12 +109,18 @@ typedef struct pnm_step_options {
     uint64_t dropout_seed;  /* per step; examples draw from it by index */
     uint32_t batch_examples;/* loss normalisers for the whole batch, so that */
     uint32_t batch_tags;    /* shards sum to the batch gradient */
+    const pnm_bio *bio;     /* with crf: the tag set, whose BIO rules forbid
+                             * transitions (crf.h); n_tags tags */
 } pnm_step_options;
 
 /* Forward over examples ex[0..n): fills the workspace, returns the summed
  * loss of the shard (classification loss per example plus tagging loss per
  * tagged word, each divided by the batch normalisers), or -1.0 on error.
- * With opt NULL: inference (no dropout, no loss). */
+ * With crf, the tagging loss is each example's negative log-likelihood of
+ * its gold tags under the CRF (about the sum of per-word losses, so divided
+ * by batch_tags too), over its words up to s; an example with a gold tag
+ * outside the tag set adds none (pnm_crf_gold_path). With opt NULL:
+ * inference (no dropout, no loss). */
 double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
                    const pnm_example *ex, size_t n, const pnm_step_options *opt,
                    pnm_error *err);
@@ -120,7 +133,10 @@ void pnm_backward(const pnm_config *c, const pnm_params *p, const pnm_params *g,
 /* Results of the last forward, for example i of the shard. */
 const float *pnm_output_rows(const pnm_workspace *ws, size_t i, uint32_t *rows); /* O, rows x b */
 const float *pnm_label_probs(const pnm_workspace *ws, size_t i);                 /* n_labels */
+/* The tags' per-word softmax; with crf, decode the logits with crf.h instead. */
 const float *pnm_tag_probs(const pnm_workspace *ws, size_t i, uint32_t *rows);   /* rows x n_tags */
+/* Until a backward, which overwrites them: */
+const float *pnm_tag_logits(const pnm_workspace *ws, size_t i, uint32_t *rows);  /* rows x n_tags */
 
 /* Heads only, from given mixer outputs (rows x b each): for a consumer of a
  * hidden stream. Fills the same result views as pnm_forward. */

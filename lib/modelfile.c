@@ -296,6 +296,7 @@ int pnm_model_encode(const pnm_model *m, pnm_buf *out, pnm_error *err)
     pnm_put_u32(p + 56, c->n_labels);
     pnm_put_u32(p + 60, c->n_tags);
     pnm_put_u32(p + 64, (c->tag_sentence ? PNM_MODEL_OPTION_TAG_SENTENCE : 0) |
+                            (c->crf ? PNM_MODEL_OPTION_CRF : 0) |
                             (m->qw ? PNM_MODEL_OPTION_INT8 : 0));
     p += PNM_MODEL_HEADER_BYTES;
     p = put_names(p, m->labels, c->n_labels);
@@ -561,7 +562,9 @@ static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *
         return NULL;
     }
     uint32_t options = version == 1 ? 0 : pnm_get_u32(b + 64);
-    if (options & ~(PNM_MODEL_OPTION_TAG_SENTENCE | PNM_MODEL_OPTION_INT8)) {
+    const uint32_t known_options =
+        PNM_MODEL_OPTION_TAG_SENTENCE | PNM_MODEL_OPTION_CRF | PNM_MODEL_OPTION_INT8;
+    if (options & ~known_options) {
         corrupt(err, "unknown options 0x%" PRIx32, options);
         return NULL;
     }
@@ -581,6 +584,7 @@ static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *
         .n_labels = pnm_get_u32(b + 56),
         .n_tags = pnm_get_u32(b + 60),
         .tag_sentence = (options & PNM_MODEL_OPTION_TAG_SENTENCE) != 0,
+        .crf = (options & PNM_MODEL_OPTION_CRF) != 0,
     };
     /* The configuration bounds the name counts (and so these arrays). */
     if (pnm_config_check(&c, err)) {

@@ -30,7 +30,8 @@ extern "C" {
 #define PNM_MODEL_HEADER_BYTES 68          /* magic, version, size, config */
 #define PNM_MODEL_V1_HEADER_BYTES 64       /* version 1: no options word */
 #define PNM_MODEL_OPTION_TAG_SENTENCE 1u   /* options bit: pnm_config.tag_sentence */
-#define PNM_MODEL_OPTION_INT8 2u           /* options bit: int8 weights (quant.h) */
+#define PNM_MODEL_OPTION_CRF 2u            /* options bit: pnm_config.crf */
+#define PNM_MODEL_OPTION_INT8 4u           /* options bit: int8 weights (quant.h) */
 #define PNM_MAX_MODEL_BYTES (1u << 30)      /* uncompressed body: 1 GiB */
 #define PNM_MAX_NAME_BYTES 65535u           /* one label or tag name */
 #define PNM_MODEL_SNIFF_BYTES 256           /* see pnm_model_sniff */

@@ -25,6 +25,7 @@
 #include "checkpoint.h"
 #include "classifier.h"
 #include "corpus.h"
+#include "crf.h"
 #include "dataset.h"
 #include "dump.h"
 #include "error.h"

@@ -1,5 +1,5 @@
 /* The int8 weights of a quantized model (pnm-quantize(1); stored as
- * pnm-model(5) says under option bit 1): the bottleneck weight and the four
+ * pnm-model(5) says under option bit 2): the bottleneck weight and the four
  * matrices of every mixer layer, each as int8 values with one float scale
  * per output channel, w ~ scale x q, q in -127..127 (symmetric: the scale
  * is the channel's largest |w| / 127). The bottleneck's output channels

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bio.h"
+#include "crf.h"
 #include "layers.h"
 #include "metrics.h"
 
@@ -67,15 +68,19 @@ static void *predict_range(void *arg)
     predict_job *j = arg;
     const pnm_config *c = j->c;
     pnm_workspace *ws = pnm_workspace_new(c);
+    /* The CRF's Viterbi scores fit in the BIO decoder's scratch. */
     void *scratch = malloc(pnm_bio_scratch_size(j->bio, c->seq_len) + 1);
     uint32_t *decoded = malloc((size_t)c->seq_len * sizeof *decoded);
-    if (!ws || !scratch || !decoded) {
+    pnm_crf crf = {0};
+    if (!ws || !scratch || !decoded || (c->crf && pnm_crf_init(&crf, c->n_tags, c->seq_len, &j->err))) {
         j->rc = pnm_error_set(&j->err, "out of memory");
         pnm_workspace_free(ws);
         free(scratch);
         free(decoded);
         return NULL;
     }
+    if (c->crf)
+        pnm_crf_set(&crf, j->bio, j->p.tag_trans, j->p.tag_start, j->p.tag_end);
     enum { CHUNK = 128 };
     for (size_t at = j->from; at < j->to; at += CHUNK) {
         size_t n = j->to - at < CHUNK ? j->to - at : CHUNK;
@@ -89,9 +94,13 @@ static void *predict_range(void *arg)
             if (!c->n_tags)
                 continue;
             uint32_t rows;
-            const float *probs = pnm_tag_probs(ws, i, &rows);
             int32_t *tags = j->out->tags + j->out->tag_at[at + i];
-            pnm_bio_decode(j->bio, probs, rows, decoded, scratch);
+            const float *scores = c->crf ? pnm_tag_logits(ws, i, &rows)
+                                         : pnm_tag_probs(ws, i, &rows);
+            if (c->crf)
+                pnm_crf_decode(&crf, scores, rows, decoded, scratch);
+            else
+                pnm_bio_decode(j->bio, scores, rows, decoded, scratch);
             for (uint32_t t = 0; t < e->n_words; t++)
                 tags[t] = (int32_t)(t < rows ? decoded[t] : j->bio->outside);
         }
@@ -99,6 +108,7 @@ static void *predict_range(void *arg)
     pnm_workspace_free(ws);
     free(scratch);
     free(decoded);
+    pnm_crf_free(&crf);
     return NULL;
 }
 
@@ -384,6 +394,9 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
         pnm_params_bind(&j->g, c, j->grad);
         job_ctx[t] = j;
     }
+    pnm_bio bio = {0}; /* the CRF's rules */
+    if (rc == 0 && c->crf && pnm_bio_init(&bio, tag_names, c->n_tags, err))
+        rc = -1;
     uint64_t steps_per_epoch = pnm_train_steps_per_epoch(o, train->count);
     uint64_t total_steps = steps_per_epoch * o->epochs;
     double seconds_before = s->seconds, run_start = now();
@@ -409,7 +422,7 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
             size_t n = train->count - at < batch ? train->count - at : batch;
             pnm_step_options so = {o->dropout, pnm_rand_next(&s->rng),
                                    scored_labels(c, shuffled + at, n),
-                                   scored_tags(c, shuffled + at, n)};
+                                   scored_tags(c, shuffled + at, n), &bio};
             so.batch_examples = so.batch_examples ? so.batch_examples : 1;
             so.batch_tags = so.batch_tags ? so.batch_tags : 1;
             for (uint32_t t = 0; t < threads; t++) {
@@ -483,5 +496,6 @@ int pnm_train(const pnm_config *c, float *params, const pnm_dataset *train,
         pnm_workspace_free(jobs[t].ws);
     }
     free(shuffled);
+    pnm_bio_free(&bio);
     return rc;
 }

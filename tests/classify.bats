@@ -376,22 +376,5 @@ words_per_line() {
 
 @test "classify: the pipeline's predictions score exactly what pnm-train reported for its dev set" {
     need_atis
-    local d=$BATS_TEST_TMPDIR
-    run --separate-stderr pnm-train --preset x-small -e 2 -t 2 -d "$DATA/atis/dev.tsv" \
-        -o "$d/dev.pnm" "$DATA/atis/train.tsv"
-    assert_success
-    # "... kept the best dev epoch: accuracy A%, slot F1 F%, exact E%"
-    local kept
-    kept=$(printf '%s\n' "$stderr" | grep 'kept the best dev epoch' |
-        sed 's/.*accuracy \([0-9.]*\)%, slot F1 \([0-9.]*\)%, exact \([0-9.]*\)%.*/\1 \2 \3/')
-    [ -n "$kept" ]
-    cut -f2 "$DATA/atis/dev.tsv" | pnm-tokenize -m "$d/dev.pnm" | pnm-project -m "$d/dev.pnm" |
-        pnm-classify -m "$d/dev.pnm" > "$d/dev.pred"
-    run pnm-eval "$DATA/atis/dev.tsv" "$d/dev.pred"
-    assert_success
-    local acc f1 em
-    acc=$(printf '%s\n' "$output" | awk '$1 == "accuracy" { sub("%", "", $2); print $2 }')
-    f1=$(printf '%s\n' "$output" | awk '$1 == "slot" && $2 == "F1" { sub("%", "", $3); print $3 }')
-    em=$(printf '%s\n' "$output" | awk '$1 == "exact" { sub("%", "", $3); print $3 }')
-    assert_equal "$acc $f1 $em" "$kept"
+    assert_scores_as_trained "$DATA/atis" --preset x-small -e 2 -t 2
 }

@@ -209,6 +209,53 @@ toy_setup_file() {
     toy_tsv > "$BATS_FILE_TMPDIR/toy.tsv"
 }
 
+# option_setup_file OPTION: for the tests of a model option: toy_setup_file,
+# then toy models of 20 epochs, $BATS_FILE_TMPDIR/option.pnm with OPTION and
+# plain.pnm without.
+option_setup_file() {
+    toy_setup_file || return 1
+    local d=$BATS_FILE_TMPDIR
+    train_tiny "$d/toy.tsv" "$d/option.pnm" -e 20 "$1"
+    train_tiny "$d/toy.tsv" "$d/plain.pnm" -e 20
+}
+
+# option_setup: each test of an option_setup_file file starts in its own
+# directory, with M the option's model and TOY the toy task.
+option_setup() {
+    cd "$BATS_TEST_TMPDIR"
+    M=$BATS_FILE_TMPDIR/option.pnm
+    TOY=$BATS_FILE_TMPDIR/toy.tsv
+}
+
+# assert_option_model WORD WEIGHTS: the options word of $M (byte 64 of the
+# body, pnm-model(5)) is WORD, plain.pnm's is 0, and $M has WEIGHTS more
+# weights than plain.pnm.
+assert_option_model() {
+    run bash -c "zstd -dc '$M' | od -A n -t u4 -j 64 -N 4"
+    assert_success
+    assert_equal "$(echo $output)" "$1"
+    run bash -c "zstd -dc '$BATS_FILE_TMPDIR/plain.pnm' | od -A n -t u4 -j 64 -N 4"
+    assert_equal "$(echo $output)" 0
+    local a b
+    a=$(zstd -dc "$M" | wc -c) b=$(zstd -dc "$BATS_FILE_TMPDIR/plain.pnm" | wc -c)
+    assert_equal $((a - b)) $(($2 * 4))
+}
+
+# assert_toy_paths [PNM-CLASSIFY OPTION]...: $M has learned the toy task
+# (100 % accuracy and slot F1), and pnm-mix | pnm-classify prints what the
+# fused pipeline does, with the options, left in fused.tsv.
+assert_toy_paths() {
+    cut -f2 "$TOY" | classify_text "$M" -F tsv > pred.tsv
+    run pnm-eval -F tsv "$TOY" pred.tsv
+    assert_success
+    assert_line --regexp '^accuracy +100\.00%'
+    assert_line --regexp '^slot F1 +100\.00%'
+    cut -f2 "$TOY" | classify_text "$M" -F tsv "$@" > fused.tsv
+    cut -f2 "$TOY" | features_of "$M" | pnm-mix -m "$M" |
+        pnm-classify -m "$M" -F tsv "$@" > mixed.tsv
+    cmp fused.tsv mixed.tsv
+}
+
 # train_tiny TSV OUT [OPTION]...: a quick x-small model (s=16, 3 epochs,
 # 1 thread, quiet); later options win.
 train_tiny() {
@@ -231,3 +278,28 @@ classify_text() (
     shift
     pnm-tokenize -m "$m" | pnm-project -m "$m" | pnm-classify -m "$m" "$@"
 )
+
+# assert_scores_as_trained DIR [PNM-TRAIN OPTION]...: trains on DIR/train.tsv
+# with the dev set DIR/dev.tsv (model in $BATS_TEST_TMPDIR), and asserts
+# that the pipeline's predictions for the dev set, scored by pnm-eval, are
+# exactly what pnm-train reported for its kept epoch: training's evaluation
+# and the programs decode alike.
+assert_scores_as_trained() {
+    local data=$1 d=$BATS_TEST_TMPDIR
+    shift
+    run --separate-stderr pnm-train "$@" -d "$data/dev.tsv" -o "$d/dev.pnm" "$data/train.tsv"
+    assert_success
+    # "... kept the best dev epoch: accuracy A%, slot F1 F%, exact E%"
+    local kept
+    kept=$(printf '%s\n' "$stderr" | grep 'kept the best dev epoch' |
+        sed 's/.*accuracy \([0-9.]*\)%, slot F1 \([0-9.]*\)%, exact \([0-9.]*\)%.*/\1 \2 \3/')
+    [ -n "$kept" ]
+    cut -f2 "$data/dev.tsv" | classify_text "$d/dev.pnm" > "$d/dev.pred"
+    run pnm-eval "$data/dev.tsv" "$d/dev.pred"
+    assert_success
+    local acc f1 em
+    acc=$(printf '%s\n' "$output" | awk '$1 == "accuracy" { sub("%", "", $2); print $2 }')
+    f1=$(printf '%s\n' "$output" | awk '$1 == "slot" && $2 == "F1" { sub("%", "", $3); print $3 }')
+    em=$(printf '%s\n' "$output" | awk '$1 == "exact" { sub("%", "", $3); print $3 }')
+    assert_equal "$acc $f1 $em" "$kept"
+}

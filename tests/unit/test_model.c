@@ -1,5 +1,6 @@
 /* The network's gradients against finite differences (every tensor, with
- * and without dropout), and a tiny model that must fit a tiny data set. */
+ * and without dropout, with the CRF's loss), and a tiny model that must fit
+ * a tiny data set. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +11,13 @@
 
 enum { N_EX = 5, MAX_WORDS = 7 };
 
+/* The tiny config's tags: random gold sequences break BIO (I-a after O),
+ * which the CRF's loss repairs (crf.h). */
+static const char *const tiny_tags[] = {"O", "B-a", "I-a", "B-b"};
+
 static pnm_config tiny_config(void)
 {
-    pnm_config c = {{16, 4, 1, 0}, 6, 8, 6, 5, 2, 3, 4, 0};
+    pnm_config c = {{16, 4, 1, 0}, 6, 8, 6, 5, 2, 3, 4, 0, 0};
     return c;
 }
 
@@ -46,10 +51,15 @@ static double loss_of(const pnm_config *c, const pnm_params *p, pnm_workspace *w
 
 /* Compares analytic and numeric derivatives at a few entries of every
  * tensor; returns the worst mismatch relative to the gradient's scale. */
-static double grad_check(float dropout, uint32_t tag_sentence)
+static double grad_check(float dropout, uint32_t tag_sentence, uint32_t crf)
 {
     pnm_config c = tiny_config();
     c.tag_sentence = tag_sentence;
+    c.crf = crf;
+    pnm_bio bio;
+    pnm_error err;
+    if (pnm_bio_init(&bio, tiny_tags, c.n_tags, &err))
+        return INFINITY;
     size_t n = pnm_params_count(&c);
     float *arena = malloc(n * sizeof *arena), *grad = calloc(n, sizeof *grad);
     pnm_params p, g;
@@ -66,7 +76,7 @@ static double grad_check(float dropout, uint32_t tag_sentence)
     for (int i = 0; i < N_EX; i++)
         for (uint32_t t = 0; t < d.ex[i].n_words && t < c.seq_len; t++)
             tagged += d.tags[i][t] >= 0;
-    pnm_step_options o = {dropout, 99, N_EX, tagged};
+    pnm_step_options o = {dropout, 99, N_EX, tagged, &bio};
     pnm_workspace *ws = pnm_workspace_new(&c);
     loss_of(&c, &p, ws, &d, &o);
     pnm_backward(&c, &p, &g, ws, d.ex, N_EX, &o);
@@ -92,6 +102,7 @@ static double grad_check(float dropout, uint32_t tag_sentence)
         }
     }
     pnm_workspace_free(ws);
+    pnm_bio_free(&bio);
     free(arena);
     free(grad);
     return worst;
@@ -113,7 +124,7 @@ static double overfit(void)
     make_data(&d, &c, 8);
     pnm_adamw opt = PNM_ADAMW_DEFAULT;
     pnm_workspace *ws = pnm_workspace_new(&c);
-    pnm_step_options o = {0.0f, 0, N_EX, 16};
+    pnm_step_options o = {0.0f, 0, N_EX, 16, NULL};
     pnm_error err;
     for (uint64_t step = 1; step <= 300; step++) {
         memset(grad, 0, n * sizeof *grad);
@@ -189,15 +200,30 @@ int main(void)
     CHECK(pnm_params_count(&base) > 1000000 && pnm_params_count(&base) < 1300000,
           "the base preset has about a million parameters");
 
-    double worst = grad_check(0.0f, 0);
+    pnm_config crf = c;
+    crf.crf = 1;
+    CHECK(pnm_params_count(&crf) == want + 4 * 4 + 2 * 4,
+          "a CRF adds n_tags x n_tags transitions and n_tags start and end scores");
+    crf.n_tags = 0;
+    CHECK(pnm_config_check(&crf, &err) != 0 && strstr(err.msg, "CRF needs tags"),
+          "a CRF without tags is refused");
+
+    double worst = grad_check(0.0f, 0, 0);
     printf("# worst gradient mismatch without dropout: %.2e of the largest gradient\n", worst);
     CHECK(worst < 1e-2, "gradients match finite differences (no dropout)");
-    worst = grad_check(0.3f, 0);
+    worst = grad_check(0.3f, 0, 0);
     printf("# worst gradient mismatch with dropout 0.3: %.2e\n", worst);
     CHECK(worst < 1e-2, "gradients match finite differences (dropout 0.3)");
-    worst = grad_check(0.3f, 1);
+    worst = grad_check(0.3f, 1, 0);
     printf("# worst gradient mismatch with sentence-aware tagging: %.2e\n", worst);
     CHECK(worst < 1e-2, "gradients match finite differences (sentence-aware tagging)");
+    worst = grad_check(0.0f, 0, 1);
+    printf("# worst gradient mismatch with a CRF: %.2e\n", worst);
+    CHECK(worst < 1e-2, "gradients match finite differences (CRF)");
+    worst = grad_check(0.3f, 1, 1);
+    printf("# worst gradient mismatch with a CRF, sentence-aware tagging, dropout: %.2e\n",
+           worst);
+    CHECK(worst < 1e-2, "gradients match finite differences (CRF, sentence-aware, dropout)");
     CHECK(shard_independent(), "an example's result does not depend on its shard");
     double acc = overfit();
     printf("# tiny model fits its data: %.3f\n", acc);

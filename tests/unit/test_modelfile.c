@@ -466,14 +466,30 @@ static void test_crafted(const void *vocab, size_t vocab_len)
     s = good, s.version = 1;
     CHECK(refused(&s, "corrupt model: header of 68 bytes, expected 64", &err),
           "crafted: version 1 with version 2's header size");
-    s = good, s.options = 4;
-    CHECK(refused(&s, "corrupt model: unknown options 0x4", &err), "crafted: unknown option");
+    s = good, s.options = 8;
+    CHECK(refused(&s, "corrupt model: unknown options 0x8", &err), "crafted: unknown option");
     s = good, s.options = PNM_MODEL_OPTION_INT8;
     CHECK(refused(&s, "the configuration has", &err),
           "crafted: int8 weights marked on a float model's weights");
     s = good, s.options = PNM_MODEL_OPTION_TAG_SENTENCE;
     CHECK(refused(&s, "the configuration has", &err),
           "crafted: sentence-aware tagging with the weights of a model without it");
+    s = good, s.options = PNM_MODEL_OPTION_CRF;
+    CHECK(refused(&s, "the configuration has", &err),
+          "crafted: a CRF with the weights of a model without it");
+    /* n_tags x n_tags transitions, start and end scores more. */
+    pnm_config crf = c;
+    crf.crf = crf.tag_sentence = 1;
+    size_t crf_count = pnm_params_count(&crf);
+    float *cw = calloc(crf_count, sizeof *cw);
+    s = good, s.c = crf, s.count = crf_count, s.params = cw, s.n_params = crf_count;
+    s.options = PNM_MODEL_OPTION_TAG_SENTENCE | PNM_MODEL_OPTION_CRF;
+    m = load_spec(&s, &err);
+    CHECK(crf_count == count + 2 * 4 + 2 * 2 + 2 * 2 && m && m->config.crf &&
+              m->config.tag_sentence,
+          "crafted: a CRF model (option bit 1) loads with its transitions");
+    pnm_model_free(m);
+    free(cw);
     s = good, s.header_bytes = 72;
     CHECK(refused(&s, "corrupt model: header of 72 bytes", &err), "crafted: header size");
     s = good, s.bad_checksum = 1;

@@ -240,7 +240,7 @@ static void test_model_file(void)
         goto done;
     }
     CHECK(qb.len < fb.len && pnm_get_u32(qb.data + 64) == PNM_MODEL_OPTION_INT8,
-          "the int8 body is smaller and has option bit 1");
+          "the int8 body is smaller and has option bit 2");
     const pnm_qmatrix *a = &q->qw->layer[1].ch_w2, *b = &l->qw->layer[1].ch_w2;
     ok = memcmp(a->q, b->q, (size_t)a->rows * a->cols) == 0 &&
          memcmp(a->scale, b->scale, a->rows * sizeof *a->scale) == 0 &&
@@ -280,10 +280,10 @@ static void test_model_file(void)
           "an int8 body one byte short is refused");
     pnm_model_free(bad);
     memcpy(qb2.data, qb.data, qb.len);
-    pnm_put_u32(qb2.data + 64, PNM_MODEL_OPTION_INT8 | 4);
+    pnm_put_u32(qb2.data + 64, PNM_MODEL_OPTION_INT8 | 8);
     fix_checksum(&qb2);
     bad = pnm_model_decode(qb2.data, qb2.len, &err);
-    CHECK(!bad && strstr(err.msg, "unknown options 0x6"), "other option bits stay refused");
+    CHECK(!bad && strstr(err.msg, "unknown options 0xc"), "other option bits stay refused");
     pnm_model_free(bad);
     /* A float body marked int8: its parameters do not add up. */
     memcpy(qb2.data, fb.data, fb.len);
