@@ -6,17 +6,85 @@
 
 #define LN_EPS 1e-5f
 
+/* Built for the portable x86-64 baseline and for x86-64-v3 (AVX2, FMA) and
+ * x86-64-v4 (AVX-512), chosen at load time by the CPU (GCC function
+ * multi-versioning); elsewhere, plain. The Makefile lets these contract
+ * a * b + c into one FMA. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PNM_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define PNM_SIMD_CLONES
+#endif
+
+/* 16 floats: one AVX-512 register, two AVX2 ones, four SSE ones. */
+typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
+
+/* Vectors go through memory (unaligned loads and stores) and by pointer:
+ * a vector argument or result would tie the baseline build to an ABI. */
+static inline void vec16_load(vec16 *v, const float *p)
+{
+    memcpy(v, p, sizeof *v);
+}
+
+static inline void vec16_store(float *p, const vec16 *v)
+{
+    memcpy(p, v, sizeof *v);
+}
+
+/* The 16 lanes added pairwise. */
+static inline float vec16_sum(const vec16 *v)
+{
+    float s8[8], s4[4];
+    for (int k = 0; k < 8; k++)
+        s8[k] = (*v)[k] + (*v)[k + 8];
+    for (int k = 0; k < 4; k++)
+        s4[k] = s8[k] + s8[k + 4];
+    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+
+/* Row sums in 16 interleaved partial sums: C may not reorder a float loop,
+ * and a sequential sum is one add per cycle at best. */
+static inline float row_sum(const float *x, size_t c)
+{
+    vec16 acc = {0};
+    size_t i = 0;
+    for (; i + 16 <= c; i += 16) {
+        vec16 v;
+        vec16_load(&v, x + i);
+        acc += v;
+    }
+    float s = vec16_sum(&acc);
+    for (; i < c; i++)
+        s += x[i];
+    return s;
+}
+
+/* The sum of (x - m)^2, in the same order. */
+static inline float row_sum_sq(const float *x, float m, size_t c)
+{
+    vec16 acc = {0};
+    size_t i = 0;
+    for (; i + 16 <= c; i += 16) {
+        vec16 d;
+        vec16_load(&d, x + i);
+        d -= m;
+        acc += d * d;
+    }
+    float s = vec16_sum(&acc);
+    for (; i < c; i++)
+        s += (x[i] - m) * (x[i] - m);
+    return s;
+}
+
+PNM_SIMD_CLONES
+
 void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
                        const float *g, const float *b, size_t n, size_t c)
 {
     for (size_t r = 0; r < n; r++) {
         const float *xr = x + r * c;
-        float m = 0, v = 0;
-        for (size_t i = 0; i < c; i++)
-            m += xr[i];
-        m /= (float)c;
-        for (size_t i = 0; i < c; i++)
-            v += (xr[i] - m) * (xr[i] - m);
+        float m = row_sum(xr, c) / (float)c;
+        float v = row_sum_sq(xr, m, c);
         float s = 1.0f / sqrtf(v / (float)c + LN_EPS);
         float *o = out + r * c;
         for (size_t i = 0; i < c; i++)
@@ -26,6 +94,7 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
     }
 }
 
+PNM_SIMD_CLONES
 void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
                         const float *x, const float *g, const float *mean,
                         const float *rstd, size_t n, size_t c)
@@ -34,9 +103,24 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
         const float *xr = x + r * c, *d = dout + r * c;
         float m = mean[r], s = rstd[r];
         /* With xhat = (x - m) s and dxhat = dout * g:
-         * dx = s (dxhat - mean(dxhat) - xhat mean(dxhat xhat)). */
-        float sum_d = 0, sum_dx = 0;
-        for (size_t i = 0; i < c; i++) {
+         * dx = s (dxhat - mean(dxhat) - xhat mean(dxhat xhat)).
+         * The sums in 16 partial sums, as row_sum. */
+        vec16 acc_d = {0}, acc_dx = {0};
+        size_t i = 0;
+        for (; i + 16 <= c; i += 16) {
+            vec16 dv, xhat, gv, dgv, dbv;
+            vec16_load(&dv, d + i), vec16_load(&xhat, xr + i), vec16_load(&gv, g + i);
+            vec16_load(&dgv, dg + i), vec16_load(&dbv, db + i);
+            xhat = (xhat - m) * s;
+            vec16 dxhat = dv * gv;
+            acc_d += dxhat;
+            acc_dx += dxhat * xhat;
+            dgv += dv * xhat;
+            dbv += dv;
+            vec16_store(dg + i, &dgv), vec16_store(db + i, &dbv);
+        }
+        float sum_d = vec16_sum(&acc_d), sum_dx = vec16_sum(&acc_dx);
+        for (; i < c; i++) {
             float xhat = (xr[i] - m) * s, dxhat = d[i] * g[i];
             sum_d += dxhat;
             sum_dx += dxhat * xhat;
@@ -46,7 +130,7 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
         sum_d /= (float)c;
         sum_dx /= (float)c;
         float *dxr = dx + r * c;
-        for (size_t i = 0; i < c; i++) {
+        for (i = 0; i < c; i++) {
             float xhat = (xr[i] - m) * s;
             dxr[i] += s * (d[i] * g[i] - sum_d - xhat * sum_dx);
         }
@@ -80,21 +164,35 @@ static inline float tanh_approx(float x)
 
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 
-/* Built for the portable x86-64 baseline and for AVX2 / AVX-512, chosen at
- * load time by the CPU (GCC function multi-versioning); elsewhere, plain. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define PNM_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PNM_SIMD_CLONES
-#endif
 #define GELU_C 0.044715f
+
+#define GATHER_VECS 8 /* a block of 128 columns stays in registers */
 
 PNM_SIMD_CLONES
 void gather_add_rows(float *out, const float *table, const uint16_t *idx, size_t n, size_t c)
 {
-    for (size_t i = 0; i < n; i++) {
+    /* Column blocks kept in registers while the n rows are added (the
+     * table rows come from L2 or L3: out is loaded and stored once per
+     * block instead of once per row). Each column still adds the rows in
+     * index order, so the sums are the plain loop's, bit for bit. */
+    const size_t block = GATHER_VECS * 16;
+    size_t j0 = 0;
+    for (; j0 + block <= c; j0 += block) {
+        vec16 acc[GATHER_VECS];
+        memcpy(acc, out + j0, sizeof acc);
+        for (size_t i = 0; i < n; i++) {
+            const float *row = table + (size_t)idx[i] * c + j0;
+            for (int v = 0; v < GATHER_VECS; v++) {
+                vec16 r;
+                vec16_load(&r, row + 16 * v);
+                acc[v] += r;
+            }
+        }
+        memcpy(out + j0, acc, sizeof acc);
+    }
+    for (size_t i = 0; i < n && j0 < c; i++) {
         const float *row = table + (size_t)idx[i] * c;
-        for (size_t j = 0; j < c; j++)
+        for (size_t j = j0; j < c; j++)
             out[j] += row[j];
     }
 }
