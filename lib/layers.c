@@ -146,34 +146,41 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
     }
 }
 
-/* tanh as a rational function (the minimax fit Eigen uses), clamped where
- * tanh is 1 in float: no branch, no libm call, so the GELU loops vectorise.
- * Largest error against tanh over [-12, 12]: 3.3e-7 (measured). tanhf was
- * most of the training time: token mixing runs GELU on h_t x b values per
- * example whatever its length. */
-static inline float tanh_approx(float x)
-{
-    const float clamp = 7.90531110763549805f;
-    x = x > clamp ? clamp : x;
-    x = x < -clamp ? -clamp : x;
-    float x2 = x * x;
-    float p = -2.76076847742355e-16f;
-    p = p * x2 + 2.00018790482477e-13f;
-    p = p * x2 + -8.60467152213735e-11f;
-    p = p * x2 + 5.12229709037114e-08f;
-    p = p * x2 + 1.48572235717979e-05f;
-    p = p * x2 + 6.37261928875436e-04f;
-    p = p * x2 + 4.89352455891786e-03f;
-    float q = 1.19825839466702e-06f;
-    q = q * x2 + 1.18534705686654e-04f;
-    q = q * x2 + 2.26843463243900e-03f;
-    q = q * x2 + 4.89352518554385e-03f;
-    return x * p / q;
-}
-
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
-
 #define GELU_C 0.044715f
+#define LOG2_E 1.4426950408889634f
+
+/* GELU's tanh form is x sigmoid(2u), u = k (x + c x^3): x / (1 + e) with
+ * e = exp(-2u) = 2^y, y = -2 log2(e) u. 2^y is 2^round(y) (put into the
+ * exponent bits) times 2^f, |f| <= 1/2, by Cephes' exp2f polynomial; y is
+ * clamped where e is 0 or infinite in effect. No branch, no libm call: the
+ * loops vectorise. Largest error of GELU against the exact tanh form over
+ * [-20, 20]: 1.1e-7 (absolute, relative above 1; measured), and 1.35 times
+ * as fast as tanh as the rational function Eigen uses (6.6e-7), which
+ * token mixing made a fifth of the inference time: it runs GELU on h_t x b
+ * values per example whatever its length. */
+static inline float gelu_exp(float x)
+{
+    float y = x * (-2.0f * LOG2_E * GELU_K + (-2.0f * LOG2_E * GELU_K * GELU_C) * (x * x));
+    y = y < 125.0f ? y : 125.0f;
+    y = y > -125.0f ? y : -125.0f;
+    const float round = 12582912.0f; /* 1.5 * 2^23: y + round is y rounded */
+    float t = y + round, f = y - (t - round);
+    float p = 1.535336188319500e-4f;
+    p = p * f + 1.339887440266574e-3f;
+    p = p * f + 9.618437357674640e-3f;
+    p = p * f + 5.550332471162809e-2f;
+    p = p * f + 2.402264791363012e-1f;
+    p = p * f + 6.931472028550421e-1f;
+    p = p * f + 1.0f;
+    /* The integer round(y) is in t's low mantissa bits. */
+    int32_t tb, pb;
+    memcpy(&tb, &t, sizeof tb);
+    memcpy(&pb, &p, sizeof pb);
+    pb += (int32_t)((uint32_t)(tb - 0x4B400000) << 23);
+    memcpy(&p, &pb, sizeof p);
+    return p;
+}
 
 /* gather_add_rows over blocks of `vecs` vectors of columns kept in
  * registers while the n rows are added (the table rows come from L2 or L3:
@@ -255,8 +262,7 @@ PNM_SIMD_CLONES
 void gelu_forward(float *out, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        out[i] = 0.5f * v * (1.0f + tanh_approx(GELU_K * (v + GELU_C * v * v * v)));
+        out[i] = x[i] / (1.0f + gelu_exp(x[i]));
     }
 }
 
@@ -264,10 +270,10 @@ PNM_SIMD_CLONES
 void gelu_backward(float *dx, const float *x, const float *dout, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        float t = tanh_approx(GELU_K * (v + GELU_C * v * v * v));
-        float dt = (1.0f - t * t) * GELU_K * (1.0f + 3.0f * GELU_C * v * v);
-        dx[i] = dout[i] * (0.5f * (1.0f + t) + 0.5f * v * dt);
+        /* d/dx x s(2u) = s + x s (1 - s) 2u', s the sigmoid. */
+        float v = x[i], s = 1.0f / (1.0f + gelu_exp(v));
+        float du2 = 2.0f * GELU_K * (1.0f + 3.0f * GELU_C * v * v);
+        dx[i] = dout[i] * (s + v * s * (1.0f - s) * du2);
     }
 }
 
