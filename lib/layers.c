@@ -86,7 +86,13 @@ static inline float row_sum_sq(const float *x, float m, size_t c)
 }
 
 PNM_SIMD_CLONES
+void add_row_sums(float *sums, const float *x, size_t n, size_t c)
+{
+    for (size_t r = 0; r < n; r++)
+        sums[r] += row_sum(x + r * c, c);
+}
 
+PNM_SIMD_CLONES
 void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
                        const float *g, const float *b, size_t n, size_t c)
 {

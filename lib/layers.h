@@ -20,6 +20,10 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
                         const float *x, const float *g, const float *mean,
                         const float *rstd, size_t n, size_t c);
 
+/* sums[r] += the sum of row r of x (n rows of c values), summed in 8
+ * interleaved lanes (vectorised: a bias gradient's sum over a row). */
+void add_row_sums(float *sums, const float *x, size_t n, size_t c);
+
 /* GELU, tanh approximation (as in BERT and MLP-Mixer). Backward overwrites:
  * dx = dout * gelu'(x). */
 void gelu_forward(float *out, const float *x, size_t n);

@@ -360,18 +360,14 @@ static void token_mix_backward(float *dy, const pnm_layer_params *gq, float *g1,
     /* dW2[:L] += dz g1^T; db2[:L] += rows of dz; dg1 = W2[:L]^T dz */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, ht, b, 1.0f, dz, b, g1, b, 1.0f,
                 gq->tok_w2, ht);
-    for (int t = 0; t < L; t++)
-        for (int j = 0; j < b; j++)
-            gq->tok_b2[t] += dz[(size_t)t * b + j];
+    add_row_sums(gq->tok_b2, dz, (size_t)L, (size_t)b);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ht, b, L, 1.0f, q->tok_w2, ht, dz, b,
                 0.0f, dg1, b);
     gelu_backward(dg1, h1, dg1, (size_t)ht * b); /* now dh1 */
     /* dW1[:, :L] += dh1 y^T; db1 += rows of dh1; dy = W1[:, :L]^T dh1 */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ht, L, b, 1.0f, dg1, b, y, b, 1.0f,
                 gq->tok_w1, s);
-    for (int i = 0; i < ht; i++)
-        for (int j = 0; j < b; j++)
-            gq->tok_b1[i] += dg1[(size_t)i * b + j];
+    add_row_sums(gq->tok_b1, dg1, (size_t)ht, (size_t)b);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, b, ht, 1.0f, q->tok_w1, s, dg1, b,
                 0.0f, dy, b);
 }
