@@ -420,6 +420,84 @@ void linear_forward(float *out, const float *x, const float *w, const float *bia
 }
 #endif
 
+/* matmul_bias_rows in blocks of R rows by V vectors of columns, made for
+ * each vector type: a step over k adds a[r][k] times a vector of row k of
+ * B to each accumulator. Columns past the last whole block, in order. */
+#define MATMUL_BLOCKS(name, vec, vec_in, R, V)                                             \
+    static inline __attribute__((always_inline)) void name(                               \
+        float *out, const float *a, size_t lda, const float *bm, const float *bias,       \
+        size_t m, size_t k, size_t n)                                                     \
+    {                                                                                     \
+        const size_t lanes = sizeof(vec) / sizeof(float), block = (V) * lanes;           \
+        size_t j0 = 0;                                                                    \
+        for (; j0 + block <= n; j0 += block)                                              \
+            for (size_t r0 = 0; r0 < m; r0 += (R)) {                                      \
+                const float *ar[R];                                                       \
+                vec acc[(R) * (V)];                                                       \
+                for (size_t r = 0; r < (R); r++) {                                        \
+                    size_t at = r0 + r < m ? r0 + r : m - 1;                              \
+                    ar[r] = a + at * lda;                                                 \
+                    for (size_t v = 0; v < (V); v++)                                      \
+                        acc[r * (V) + v] = (vec){0} + bias[at];                           \
+                }                                                                         \
+                for (size_t kk = 0; kk < k; kk++) {                                       \
+                    vec bv[V];                                                            \
+                    for (size_t v = 0; v < (V); v++)                                      \
+                        bv[v] = *(const vec_in *)(bm + kk * n + j0 + v * lanes);          \
+                    for (size_t r = 0; r < (R); r++)                                      \
+                        for (size_t v = 0; v < (V); v++)                                  \
+                            acc[r * (V) + v] += ar[r][kk] * bv[v];                        \
+                }                                                                         \
+                for (size_t r = 0; r < (R) && r0 + r < m; r++)                            \
+                    for (size_t v = 0; v < (V); v++)                                      \
+                        *(vec_in *)(out + (r0 + r) * n + j0 + v * lanes) = acc[r * (V) + v]; \
+            }                                                                             \
+        for (size_t r = 0; r < m && j0 < n; r++)                                          \
+            for (size_t j = j0; j < n; j++) {                                             \
+                float v = bias[r];                                                        \
+                for (size_t kk = 0; kk < k; kk++)                                         \
+                    v += a[r * lda + kk] * bm[kk * n + j];                                \
+                out[r * n + j] = v;                                                       \
+            }                                                                             \
+    }
+
+/* 8 accumulators of 8 floats for AVX2, 16 of 16 for AVX-512, as
+ * linear_forward. */
+MATMUL_BLOCKS(matmul_blocks8, vec8, vec8_in, 4, 2)
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+MATMUL_BLOCKS(matmul_blocks16, vec16, vec16_in, 4, 4)
+
+__attribute__((target("arch=x86-64-v4")))
+static void matmul_bias_rows_v4(float *out, const float *a, size_t lda, const float *b,
+                                const float *bias, size_t m, size_t k, size_t n)
+{
+    matmul_blocks16(out, a, lda, b, bias, m, k, n);
+}
+
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+static void matmul_bias_rows_v3(float *out, const float *a, size_t lda, const float *b,
+                                const float *bias, size_t m, size_t k, size_t n)
+{
+    matmul_blocks8(out, a, lda, b, bias, m, k, n);
+}
+
+void matmul_bias_rows(float *out, const float *a, size_t lda, const float *b,
+                      const float *bias, size_t m, size_t k, size_t n)
+{
+    if (__builtin_cpu_supports("x86-64-v4"))
+        matmul_bias_rows_v4(out, a, lda, b, bias, m, k, n);
+    else
+        matmul_bias_rows_v3(out, a, lda, b, bias, m, k, n);
+}
+#else
+void matmul_bias_rows(float *out, const float *a, size_t lda, const float *b,
+                      const float *bias, size_t m, size_t k, size_t n)
+{
+    matmul_blocks8(out, a, lda, b, bias, m, k, n);
+}
+#endif
+
 void linear_backward(float *dx, float *dw, float *dbias, const float *dout,
                      const float *x, const float *w, size_t n, size_t i, size_t o)
 {

@@ -41,6 +41,13 @@ void scatter_add_rows(float *dtable, const float *dout, const uint16_t *idx, siz
  * batch), and the same on AVX2 and AVX-512. */
 void linear_forward(float *out, const float *x, const float *w, const float *bias,
                     size_t n, size_t i, size_t o);
+/* out (m x n) = A B + bias as a column: out[r][j] = bias[r] +
+ * sum_k a[r * lda + k] b[k][j], A being m x k with rows lda floats apart
+ * and B k x n. Token mixing's products (W1[:, :L] y and W2[:L] gelu(h)):
+ * B is read in place, the bias is where the sums start (no fill first),
+ * and a product of one example's few rows runs without OpenBLAS's packing. */
+void matmul_bias_rows(float *out, const float *a, size_t lda, const float *b,
+                      const float *bias, size_t m, size_t k, size_t n);
 /* dx (may be NULL) += dout W; dw += dout^T x; dbias += column sums of dout. */
 void linear_backward(float *dx, float *dw, float *dbias, const float *dout,
                      const float *x, const float *w, size_t n, size_t i, size_t o);

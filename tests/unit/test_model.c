@@ -176,6 +176,49 @@ static int shard_independent(const pnm_config *c)
     return same;
 }
 
+/* linear_forward and matmul_bias_rows against the plain loops in double,
+ * at sizes with whole vector blocks and with tails of rows, outputs and
+ * columns (and A's rows further apart than k, as token mixing has them);
+ * returns the largest error relative to the sum of the terms' sizes. */
+static double kernels_error(void)
+{
+    static const size_t sizes[][4] = {{1, 7, 5, 7},       {3, 16, 40, 20}, {11, 256, 256, 256},
+                                      {6, 33, 70, 64},    {17, 64, 129, 64}, {4, 8, 64, 8}};
+    double worst = 0;
+    uint64_t rng = 7;
+    for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++) {
+        size_t m = sizes[t][0], k = sizes[t][1], n = sizes[t][2], lda = sizes[t][3] + k % 3;
+        lda = lda < k ? k : lda;
+        float *a = malloc(m * lda * sizeof *a), *w = malloc(n * k * sizeof *w);
+        float *bias = malloc((m > n ? m : n) * sizeof *bias), *out = malloc(m * n * sizeof *out);
+        for (size_t i = 0; i < m * lda; i++)
+            a[i] = pnm_rand_normal(&rng);
+        for (size_t i = 0; i < n * k; i++)
+            w[i] = pnm_rand_normal(&rng);
+        for (size_t i = 0; i < (m > n ? m : n); i++)
+            bias[i] = pnm_rand_normal(&rng);
+        /* linear: a's rows k apart, w n x k; matmul: w read as k x n. */
+        for (int kernel = 0; kernel < 2; kernel++) {
+            if (kernel == 0)
+                linear_forward(out, a, w, bias, m, k, n);
+            else
+                matmul_bias_rows(out, a, lda, w, bias, m, k, n);
+            for (size_t r = 0; r < m; r++)
+                for (size_t j = 0; j < n; j++) {
+                    double ref = kernel ? bias[r] : bias[j], size = fabs(ref);
+                    for (size_t i = 0; i < k; i++) {
+                        double term = kernel ? (double)a[r * lda + i] * w[i * n + j]
+                                             : (double)a[r * k + i] * w[j * k + i];
+                        ref += term, size += fabs(term);
+                    }
+                    worst = fmax(worst, fabs(out[r * n + j] - ref) / size);
+                }
+        }
+        free(a), free(w), free(bias), free(out);
+    }
+    return worst;
+}
+
 int main(void)
 {
     pnm_config c = tiny_config();
@@ -192,7 +235,10 @@ int main(void)
     CHECK(pnm_params_count(&base) > 1000000 && pnm_params_count(&base) < 1300000,
           "the base preset has about a million parameters");
 
-    double worst = grad_check(0.0f, 0);
+    double worst = kernels_error();
+    printf("# worst kernel error: %.2e of the sum of the terms' sizes\n", worst);
+    CHECK(worst < 1e-6, "linear_forward and matmul_bias_rows match the plain loops");
+    worst = grad_check(0.0f, 0);
     printf("# worst gradient mismatch without dropout: %.2e of the largest gradient\n", worst);
     CHECK(worst < 1e-2, "gradients match finite differences (no dropout)");
     worst = grad_check(0.3f, 0);
