@@ -24,6 +24,11 @@ typedef float vec8 __attribute__((vector_size(8 * sizeof(float))));
 typedef float vec8_in
     __attribute__((vector_size(8 * sizeof(float)), aligned(sizeof(float)), may_alias));
 
+/* 4 floats, one SSE (or NEON) register: the portable kernels. */
+typedef float vec4 __attribute__((vector_size(4 * sizeof(float))));
+typedef float vec4_in
+    __attribute__((vector_size(4 * sizeof(float)), aligned(sizeof(float)), may_alias));
+
 /* 16 floats, one AVX-512 register: kernels built for AVX-512 only (an AVX2
  * build of them would go through memory). */
 typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
@@ -218,12 +223,13 @@ static inline float gelu_exp(float x)
         }                                                                                \
     }
 
-/* 64 columns in 8 AVX2 registers (of 16) and, with AVX-512, 128 in 8 of
- * its 32: 1.06 times as fast on BASE as 64 columns there, 1.02 times as
- * 16 registers of 8 floats. */
-GATHER_BLOCKS(gather_blocks8, vec8, vec8_in, 8)
+/* 32 columns in 8 SSE registers (of 16), 64 in 8 AVX2 ones, and with
+ * AVX-512 128 in 8 of its 32: 1.06 times as fast on BASE as 64 columns
+ * there, 1.02 times as 16 registers of 8 floats. */
+GATHER_BLOCKS(gather_blocks4, vec4, vec4_in, 8)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+GATHER_BLOCKS(gather_blocks8, vec8, vec8_in, 8)
 GATHER_BLOCKS(gather_blocks16, vec16, vec16_in, 8)
 
 __attribute__((target("arch=x86-64-v4")))
@@ -233,26 +239,25 @@ static void gather_add_rows_v4(float *out, const float *table, const uint16_t *i
     gather_blocks16(out, table, idx, n, c);
 }
 
-__attribute__((target_clones("arch=x86-64-v3", "default")))
+__attribute__((target("arch=x86-64-v3")))
 static void gather_add_rows_v3(float *out, const float *table, const uint16_t *idx, size_t n,
                                size_t c)
 {
     gather_blocks8(out, table, idx, n, c);
 }
+#endif
 
 void gather_add_rows(float *out, const float *table, const uint16_t *idx, size_t n, size_t c)
 {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
     if (__builtin_cpu_supports("x86-64-v4"))
         gather_add_rows_v4(out, table, idx, n, c);
-    else
+    else if (__builtin_cpu_supports("x86-64-v3"))
         gather_add_rows_v3(out, table, idx, n, c);
-}
-#else
-void gather_add_rows(float *out, const float *table, const uint16_t *idx, size_t n, size_t c)
-{
-    gather_blocks8(out, table, idx, n, c);
-}
+    else
 #endif
+        gather_blocks4(out, table, idx, n, c);
+}
 
 PNM_SIMD_CLONES
 void scatter_add_rows(float *dtable, const float *dout, const uint16_t *idx, size_t n, size_t c)
@@ -290,12 +295,19 @@ void gelu_backward(float *dx, const float *x, const float *dout, size_t n)
 #else
 #define VEC_SHUFFLE(index_type, a, b, ...) __builtin_shuffle(a, b, (index_type){__VA_ARGS__})
 #endif
+typedef int32_t vec4_index __attribute__((vector_size(4 * sizeof(int32_t))));
 typedef int32_t vec8_index __attribute__((vector_size(8 * sizeof(int32_t))));
 typedef int32_t vec16_index __attribute__((vector_size(16 * sizeof(int32_t))));
+#define PAIR4(a, b, lo, hi) \
+    (VEC_SHUFFLE(vec4_index, a, b, lo) + VEC_SHUFFLE(vec4_index, a, b, hi))
 #define PAIR8(a, b, lo, hi) \
     (VEC_SHUFFLE(vec8_index, a, b, lo) + VEC_SHUFFLE(vec8_index, a, b, hi))
 #define PAIR16(a, b, lo, hi) \
     (VEC_SHUFFLE(vec16_index, a, b, lo) + VEC_SHUFFLE(vec16_index, a, b, hi))
+#define L4_LO2 0, 1, 4, 5
+#define L4_HI2 2, 3, 6, 7
+#define L4_LO1 0, 2, 4, 6
+#define L4_HI1 1, 3, 5, 7
 #define L8_LO4 0, 1, 2, 3, 8, 9, 10, 11
 #define L8_HI4 4, 5, 6, 7, 12, 13, 14, 15
 #define L8_LO2 0, 1, 4, 5, 8, 9, 12, 13
@@ -315,6 +327,15 @@ typedef int32_t vec16_index __attribute__((vector_size(16 * sizeof(int32_t))));
  * of v[j]): rounds that each add the two halves of every pair, instead of
  * a horizontal sum each. Every lane gets the same tree (lanes k and
  * k + lanes/2 first), so a sum does not depend on its place. */
+static inline __attribute__((always_inline)) void vec4_sums(vec4 *out, const vec4 *v)
+{
+    vec4 a[2];
+    for (int k = 0; k < 2; k++)
+        a[k] = PAIR4(v[2 * k], v[2 * k + 1], L4_LO2, L4_HI2);
+    *out = PAIR4(a[0], a[1], L4_LO1, L4_HI1);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 static inline __attribute__((always_inline)) void vec8_sums(vec8 *out, const vec8 *v)
 {
     vec8 a[4], b[2];
@@ -324,9 +345,10 @@ static inline __attribute__((always_inline)) void vec8_sums(vec8 *out, const vec
         b[k] = PAIR8(a[2 * k], a[2 * k + 1], L8_LO2, L8_HI2);
     *out = PAIR8(b[0], b[1], L8_LO1, L8_HI1);
 }
+#endif
 
-/* linear_forward in blocks of R rows by O outputs, R * O = the lanes of
- * vec, made for each vector type.
+/* linear_forward in blocks of R rows by O outputs, R * O a multiple of
+ * the lanes of vec, made for each vector type.
  * Not cblas_sgemm: what an output is must not depend on the rows around
  * it. OpenBLAS sums a product of few rows (a query alone) in another order
  * than the same rows among many (a batch), so a record's probabilities
@@ -357,21 +379,25 @@ static inline __attribute__((always_inline)) void vec8_sums(vec8 *out, const vec
                         for (size_t b = 0; b < (O); b++)                                 \
                             acc[a * (O) + b] += *(const vec_in *)(xr[a] + k) *           \
                                                 *(const vec_in *)(wr[b] + k);            \
-                sums(&s, acc);                                                           \
-                for (size_t a = 0; a < (R) && r0 + a < n; a++)                           \
-                    for (size_t b = 0; b < (O) && o0 + b < o; b++) {                     \
-                        float v = s[a * (O) + b];                                        \
+                for (size_t g = 0; g < (R) * (O); g += lanes) {                          \
+                    sums(&s, acc + g);                                                   \
+                    for (size_t j = 0; j < lanes; j++) {                                 \
+                        size_t a = (g + j) / (O), b = (g + j) % (O);                     \
+                        if (r0 + a >= n || o0 + b >= o)                                  \
+                            continue;                                                    \
+                        float v = s[j];                                                  \
                         for (size_t k = iv; k < i; k++)                                  \
                             v += xr[a][k] * wr[b][k];                                    \
                         out[(r0 + a) * o + o0 + b] = bias[o0 + b] + v;                   \
                     }                                                                    \
+                }                                                                        \
             }                                                                            \
         }                                                                                \
     }
 
-/* 8 accumulators and the operands fill an AVX2 core's 16 registers; 16
- * of 16 floats fit AVX-512's 32. */
-LINEAR_BLOCKS(linear_blocks8, vec8, vec8_in, vec8_sums, 4, 2)
+/* 8 accumulators and the operands fill the 16 registers of SSE (4 floats
+ * each) or AVX2 (8); 16 of 16 floats fit AVX-512's 32. */
+LINEAR_BLOCKS(linear_blocks4, vec4, vec4_in, vec4_sums, 4, 2)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 static inline __attribute__((always_inline)) void vec16_sums(vec16 *out, const vec16 *v)
@@ -386,6 +412,7 @@ static inline __attribute__((always_inline)) void vec16_sums(vec16 *out, const v
     *out = PAIR16(c[0], c[1], L16_LO1, L16_HI1);
 }
 
+LINEAR_BLOCKS(linear_blocks8, vec8, vec8_in, vec8_sums, 4, 2)
 LINEAR_BLOCKS(linear_blocks16, vec16, vec16_in, vec16_sums, 4, 4)
 
 __attribute__((target("arch=x86-64-v4")))
@@ -395,30 +422,28 @@ static void linear_forward_v4(float *out, const float *x, const float *w, const 
     linear_blocks16(out, x, w, bias, n, i, o);
 }
 
-__attribute__((target_clones("arch=x86-64-v3", "default")))
+__attribute__((target("arch=x86-64-v3")))
 static void linear_forward_v3(float *out, const float *x, const float *w, const float *bias,
                               size_t n, size_t i, size_t o)
 {
     linear_blocks8(out, x, w, bias, n, i, o);
 }
+#endif
 
 /* BASE's forward pass, one query a call: 1.2 times as fast as with
  * OpenBLAS; 32 queries a call: 0.97 times. */
 void linear_forward(float *out, const float *x, const float *w, const float *bias,
                     size_t n, size_t i, size_t o)
 {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
     if (__builtin_cpu_supports("x86-64-v4"))
         linear_forward_v4(out, x, w, bias, n, i, o);
-    else
+    else if (__builtin_cpu_supports("x86-64-v3"))
         linear_forward_v3(out, x, w, bias, n, i, o);
-}
-#else
-void linear_forward(float *out, const float *x, const float *w, const float *bias,
-                    size_t n, size_t i, size_t o)
-{
-    linear_blocks8(out, x, w, bias, n, i, o);
-}
+    else
 #endif
+        linear_blocks4(out, x, w, bias, n, i, o);
+}
 
 /* matmul_bias_rows in blocks of R rows by V vectors of columns, made for
  * each vector type: a step over k adds a[r][k] times a vector of row k of
@@ -461,11 +486,12 @@ void linear_forward(float *out, const float *x, const float *w, const float *bia
             }                                                                             \
     }
 
-/* 8 accumulators of 8 floats for AVX2, 16 of 16 for AVX-512, as
+/* 8 accumulators for SSE and AVX2, 16 of 16 floats for AVX-512, as
  * linear_forward. */
-MATMUL_BLOCKS(matmul_blocks8, vec8, vec8_in, 4, 2)
+MATMUL_BLOCKS(matmul_blocks4, vec4, vec4_in, 4, 2)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+MATMUL_BLOCKS(matmul_blocks8, vec8, vec8_in, 4, 2)
 MATMUL_BLOCKS(matmul_blocks16, vec16, vec16_in, 4, 4)
 
 __attribute__((target("arch=x86-64-v4")))
@@ -475,28 +501,26 @@ static void matmul_bias_rows_v4(float *out, const float *a, size_t lda, const fl
     matmul_blocks16(out, a, lda, b, bias, m, k, n);
 }
 
-__attribute__((target_clones("arch=x86-64-v3", "default")))
+__attribute__((target("arch=x86-64-v3")))
 static void matmul_bias_rows_v3(float *out, const float *a, size_t lda, const float *b,
                                 const float *bias, size_t m, size_t k, size_t n)
 {
     matmul_blocks8(out, a, lda, b, bias, m, k, n);
 }
+#endif
 
 void matmul_bias_rows(float *out, const float *a, size_t lda, const float *b,
                       const float *bias, size_t m, size_t k, size_t n)
 {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
     if (__builtin_cpu_supports("x86-64-v4"))
         matmul_bias_rows_v4(out, a, lda, b, bias, m, k, n);
-    else
+    else if (__builtin_cpu_supports("x86-64-v3"))
         matmul_bias_rows_v3(out, a, lda, b, bias, m, k, n);
-}
-#else
-void matmul_bias_rows(float *out, const float *a, size_t lda, const float *b,
-                      const float *bias, size_t m, size_t k, size_t n)
-{
-    matmul_blocks8(out, a, lda, b, bias, m, k, n);
-}
+    else
 #endif
+        matmul_blocks4(out, a, lda, b, bias, m, k, n);
+}
 
 void linear_backward(float *dx, float *dw, float *dbias, const float *dout,
                      const float *x, const float *w, size_t n, size_t i, size_t o)
