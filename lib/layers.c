@@ -16,8 +16,8 @@
 #define PNM_SIMD_CLONES
 #endif
 
-/* 8 floats: one AVX2 register (half an AVX-512 one: on Zen 4 as fast, and
- * an AVX2 build of wider generic vectors goes through memory). vec8_in
+/* 8 floats, one AVX2 register: LayerNorm's sums and the x86-64-v3 kernels
+ * (an AVX2 build of wider generic vectors goes through memory). vec8_in
  * reads and writes them at any float: unaligned and aliasing (a memcpy
  * kept the AVX2 build's vectors in memory too). */
 typedef float vec8 __attribute__((vector_size(8 * sizeof(float))));
@@ -166,9 +166,9 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
  * exponent bits) times 2^f, |f| <= 1/2, by Cephes' exp2f polynomial; y is
  * clamped where e is 0 or infinite in effect. No branch, no libm call: the
  * loops vectorise. Largest error of GELU against the exact tanh form over
- * [-20, 20]: 1.1e-7 (absolute, relative above 1; measured), and 1.35 times
- * as fast as tanh as the rational function Eigen uses (6.6e-7), which
- * token mixing made a fifth of the inference time: it runs GELU on h_t x b
+ * [-20, 20]: 1.1e-7 (absolute, relative above 1; measured); 1.35 times as
+ * fast as with tanh as the rational function Eigen uses (error 6.6e-7).
+ * GELU was a fifth of the inference time: token mixing runs it on h_t x b
  * values per example whatever its length. */
 static inline float gelu_exp(float x)
 {
