@@ -12,7 +12,9 @@ CXX     ?= c++
 CFLAGS  ?= -O3 -g
 CXXFLAGS ?= -O2 -g
 WARN    = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
-ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -fPIC -fno-trapping-math $(WARN) -iquote lib -iquote cmd $(CFLAGS)
+# -ffp-contract=fast: a * b + c may be one FMA (-std=c11 turns that off),
+# which only the AVX2 / AVX-512 clones of lib/layers.c can use.
+ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -fPIC -fno-trapping-math -ffp-contract=fast $(WARN) -iquote lib -iquote cmd $(CFLAGS)
 ALL_CXXFLAGS = -std=c++17 -fPIC $(WARN) -iquote lib $(CXXFLAGS)
 LDLIBS  = -lsentencepiece -lsentencepiece_train -lzstd -lxxhash -lopenblas -lpthread -lm
 

@@ -26,12 +26,10 @@
  * changed by another thread; results name labels and tags with the
  * classifier's strings, so they are valid while the classifier is open.
  *
- * BLAS threads: the products of one example are small, and OpenBLAS's own
- * threads, spinning while they wait, made classifying up to 3 times slower
- * in docs/PERFORMANCE.md. The library leaves that process-wide setting to
- * the program: call openblas_set_num_threads(1) (or set
- * OPENBLAS_NUM_THREADS=1) and use threads of your own or
- * pnm_classify_batch's, as the pnm programs do.
+ * BLAS threads: classifying calls no BLAS routine (the network's products
+ * are lib/layers.c's own kernels), so OpenBLAS's thread count does not
+ * matter to it; use threads of your own or pnm_classify_batch's. Training
+ * calls OpenBLAS, and sets it to one thread itself.
  *
  * Errors: functions that can fail return NULL (or -1) and leave one
  * sentence in err (may be NULL); nothing is printed and nothing exits. */

@@ -6,17 +6,95 @@
 
 #include "simd.h"
 
+/* 8 floats, one AVX2 register: LayerNorm's sums and the x86-64-v3 kernels
+ * (an AVX2 build of wider generic vectors goes through memory). vec8_in
+ * reads and writes them at any float: unaligned and aliasing (a memcpy
+ * kept the AVX2 build's vectors in memory too). */
+typedef float vec8 __attribute__((vector_size(8 * sizeof(float))));
+typedef float vec8_in
+    __attribute__((vector_size(8 * sizeof(float)), aligned(sizeof(float)), may_alias));
+
+/* 4 floats, one SSE (or NEON) register: the portable kernels. */
+typedef float vec4 __attribute__((vector_size(4 * sizeof(float))));
+typedef float vec4_in
+    __attribute__((vector_size(4 * sizeof(float)), aligned(sizeof(float)), may_alias));
+
+/* 16 floats, one AVX-512 register: kernels built for AVX-512 only (an AVX2
+ * build of them would go through memory). */
+typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
+typedef float vec16_in
+    __attribute__((vector_size(16 * sizeof(float)), aligned(sizeof(float)), may_alias));
+
+/* By pointer: a vector argument or result would tie the baseline build to
+ * an ABI. */
+static inline void vec8_load(vec8 *v, const float *p)
+{
+    *v = *(const vec8_in *)p;
+}
+
+static inline void vec8_store(float *p, const vec8 *v)
+{
+    *(vec8_in *)p = *v;
+}
+
+/* The 8 lanes added pairwise. */
+static inline float vec8_sum(const vec8 *v)
+{
+    float s4[4];
+    for (int k = 0; k < 4; k++)
+        s4[k] = (*v)[k] + (*v)[k + 4];
+    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+
+/* Row sums in 8 interleaved partial sums: C may not reorder a float loop,
+ * and a sequential sum is one add per cycle at best. */
+static inline float row_sum(const float *x, size_t c)
+{
+    vec8 acc = {0};
+    size_t i = 0;
+    for (; i + 8 <= c; i += 8) {
+        vec8 v;
+        vec8_load(&v, x + i);
+        acc += v;
+    }
+    float s = vec8_sum(&acc);
+    for (; i < c; i++)
+        s += x[i];
+    return s;
+}
+
+/* The sum of (x - m)^2, in the same order. */
+static inline float row_sum_sq(const float *x, float m, size_t c)
+{
+    vec8 acc = {0};
+    size_t i = 0;
+    for (; i + 8 <= c; i += 8) {
+        vec8 d;
+        vec8_load(&d, x + i);
+        d -= m;
+        acc += d * d;
+    }
+    float s = vec8_sum(&acc);
+    for (; i < c; i++)
+        s += (x[i] - m) * (x[i] - m);
+    return s;
+}
+
+PNM_SIMD_CLONES
+void add_row_sums(float *sums, const float *x, size_t n, size_t c)
+{
+    for (size_t r = 0; r < n; r++)
+        sums[r] += row_sum(x + r * c, c);
+}
+
+PNM_SIMD_CLONES
 void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
                        const float *g, const float *b, size_t n, size_t c)
 {
     for (size_t r = 0; r < n; r++) {
         const float *xr = x + r * c;
-        float m = 0, v = 0;
-        for (size_t i = 0; i < c; i++)
-            m += xr[i];
-        m /= (float)c;
-        for (size_t i = 0; i < c; i++)
-            v += (xr[i] - m) * (xr[i] - m);
+        float m = row_sum(xr, c) / (float)c;
+        float v = row_sum_sq(xr, m, c);
         float s = 1.0f / sqrtf(v / (float)c + PNM_LAYERNORM_EPS);
         float *o = out + r * c;
         for (size_t i = 0; i < c; i++)
@@ -26,6 +104,7 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
     }
 }
 
+PNM_SIMD_CLONES
 void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
                         const float *x, const float *g, const float *mean,
                         const float *rstd, size_t n, size_t c)
@@ -34,9 +113,24 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
         const float *xr = x + r * c, *d = dout + r * c;
         float m = mean[r], s = rstd[r];
         /* With xhat = (x - m) s and dxhat = dout * g:
-         * dx = s (dxhat - mean(dxhat) - xhat mean(dxhat xhat)). */
-        float sum_d = 0, sum_dx = 0;
-        for (size_t i = 0; i < c; i++) {
+         * dx = s (dxhat - mean(dxhat) - xhat mean(dxhat xhat)).
+         * The sums in 8 partial sums, as row_sum. */
+        vec8 acc_d = {0}, acc_dx = {0};
+        size_t i = 0;
+        for (; i + 8 <= c; i += 8) {
+            vec8 dv, xhat, gv, dgv, dbv;
+            vec8_load(&dv, d + i), vec8_load(&xhat, xr + i), vec8_load(&gv, g + i);
+            vec8_load(&dgv, dg + i), vec8_load(&dbv, db + i);
+            xhat = (xhat - m) * s;
+            vec8 dxhat = dv * gv;
+            acc_d += dxhat;
+            acc_dx += dxhat * xhat;
+            dgv += dv * xhat;
+            dbv += dv;
+            vec8_store(dg + i, &dgv), vec8_store(db + i, &dbv);
+        }
+        float sum_d = vec8_sum(&acc_d), sum_dx = vec8_sum(&acc_dx);
+        for (; i < c; i++) {
             float xhat = (xr[i] - m) * s, dxhat = d[i] * g[i];
             sum_d += dxhat;
             sum_dx += dxhat * xhat;
@@ -46,50 +140,113 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
         sum_d /= (float)c;
         sum_dx /= (float)c;
         float *dxr = dx + r * c;
-        for (size_t i = 0; i < c; i++) {
+        for (i = 0; i < c; i++) {
             float xhat = (xr[i] - m) * s;
             dxr[i] += s * (d[i] * g[i] - sum_d - xhat * sum_dx);
         }
     }
 }
 
-/* tanh as a rational function (the minimax fit Eigen uses), clamped where
- * tanh is 1 in float: no branch, no libm call, so the GELU loops vectorise.
- * Largest error against tanh over [-12, 12]: 3.3e-7 (measured). tanhf was
- * most of the training time: token mixing runs GELU on h_t x b values per
- * example whatever its length. */
-static inline float tanh_approx(float x)
+#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+#define GELU_C 0.044715f
+#define LOG2_E 1.4426950408889634f
+
+/* GELU's tanh form is x sigmoid(2u), u = k (x + c x^3): x / (1 + e) with
+ * e = exp(-2u) = 2^y, y = -2 log2(e) u. 2^y is 2^round(y) (put into the
+ * exponent bits) times 2^f, |f| <= 1/2, by Cephes' exp2f polynomial; y is
+ * clamped where e is 0 or infinite in effect. No branch, no libm call: the
+ * loops vectorise. Largest error of GELU against the exact tanh form over
+ * [-20, 20]: 1.1e-7 (absolute, relative above 1; measured); 1.35 times as
+ * fast as with tanh as the rational function Eigen uses (error 6.6e-7).
+ * GELU was a fifth of the inference time: token mixing runs it on h_t x b
+ * values per example whatever its length. */
+static inline float gelu_exp(float x)
 {
-    const float clamp = 7.90531110763549805f;
-    x = x > clamp ? clamp : x;
-    x = x < -clamp ? -clamp : x;
-    float x2 = x * x;
-    float p = -2.76076847742355e-16f;
-    p = p * x2 + 2.00018790482477e-13f;
-    p = p * x2 + -8.60467152213735e-11f;
-    p = p * x2 + 5.12229709037114e-08f;
-    p = p * x2 + 1.48572235717979e-05f;
-    p = p * x2 + 6.37261928875436e-04f;
-    p = p * x2 + 4.89352455891786e-03f;
-    float q = 1.19825839466702e-06f;
-    q = q * x2 + 1.18534705686654e-04f;
-    q = q * x2 + 2.26843463243900e-03f;
-    q = q * x2 + 4.89352518554385e-03f;
-    return x * p / q;
+    float y = x * (-2.0f * LOG2_E * GELU_K + (-2.0f * LOG2_E * GELU_K * GELU_C) * (x * x));
+    y = y < 125.0f ? y : 125.0f;
+    y = y > -125.0f ? y : -125.0f;
+    const float round = 12582912.0f; /* 1.5 * 2^23: y + round is y rounded */
+    float t = y + round, f = y - (t - round);
+    float p = 1.535336188319500e-4f;
+    p = p * f + 1.339887440266574e-3f;
+    p = p * f + 9.618437357674640e-3f;
+    p = p * f + 5.550332471162809e-2f;
+    p = p * f + 2.402264791363012e-1f;
+    p = p * f + 6.931472028550421e-1f;
+    p = p * f + 1.0f;
+    /* The integer round(y) is in t's low mantissa bits. */
+    int32_t tb, pb;
+    memcpy(&tb, &t, sizeof tb);
+    memcpy(&pb, &p, sizeof pb);
+    pb += (int32_t)((uint32_t)(tb - 0x4B400000) << 23);
+    memcpy(&p, &pb, sizeof p);
+    return p;
 }
 
-#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+/* gather_add_rows over blocks of `vecs` vectors of columns kept in
+ * registers while the n rows are added (the table rows come from L2 or L3:
+ * out is loaded and stored once per block instead of once per row). Each
+ * column still adds the rows in index order, so the sums are the plain
+ * loop's, bit for bit, whatever the vectors. Made for each vector type. */
+#define GATHER_BLOCKS(name, vec, vec_in, vecs)                                          \
+    static inline __attribute__((always_inline)) void name(                              \
+        float *out, const float *table, const uint16_t *idx, size_t n, size_t c)        \
+    {                                                                                    \
+        const size_t lanes = sizeof(vec) / sizeof(float), block = (vecs) * lanes;       \
+        size_t j0 = 0;                                                                   \
+        for (; j0 + block <= c; j0 += block) {                                           \
+            vec acc[vecs];                                                               \
+            for (size_t v = 0; v < (vecs); v++)                                          \
+                acc[v] = *(const vec_in *)(out + j0 + lanes * v);                        \
+            for (size_t i = 0; i < n; i++) {                                             \
+                const float *row = table + (size_t)idx[i] * c + j0;                      \
+                for (size_t v = 0; v < (vecs); v++)                                      \
+                    acc[v] += *(const vec_in *)(row + lanes * v);                        \
+            }                                                                            \
+            for (size_t v = 0; v < (vecs); v++)                                          \
+                *(vec_in *)(out + j0 + lanes * v) = acc[v];                              \
+        }                                                                                \
+        for (size_t i = 0; i < n && j0 < c; i++) {                                       \
+            const float *row = table + (size_t)idx[i] * c;                               \
+            for (size_t j = j0; j < c; j++)                                              \
+                out[j] += row[j];                                                        \
+        }                                                                                \
+    }
 
-#define GELU_C 0.044715f
+/* 32 columns in 8 SSE registers (of 16), 64 in 8 AVX2 ones, and with
+ * AVX-512 128 in 8 of its 32: 1.06 times as fast on BASE as 64 columns
+ * there, 1.02 times as 16 registers of 8 floats. */
+GATHER_BLOCKS(gather_blocks4, vec4, vec4_in, 8)
 
-PNM_SIMD_CLONES
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+GATHER_BLOCKS(gather_blocks8, vec8, vec8_in, 8)
+GATHER_BLOCKS(gather_blocks16, vec16, vec16_in, 8)
+
+__attribute__((target("arch=x86-64-v4")))
+static void gather_add_rows_v4(float *out, const float *table, const uint16_t *idx, size_t n,
+                               size_t c)
+{
+    gather_blocks16(out, table, idx, n, c);
+}
+
+__attribute__((target("arch=x86-64-v3")))
+static void gather_add_rows_v3(float *out, const float *table, const uint16_t *idx, size_t n,
+                               size_t c)
+{
+    gather_blocks8(out, table, idx, n, c);
+}
+#endif
+
 void gather_add_rows(float *out, const float *table, const uint16_t *idx, size_t n, size_t c)
 {
-    for (size_t i = 0; i < n; i++) {
-        const float *row = table + (size_t)idx[i] * c;
-        for (size_t j = 0; j < c; j++)
-            out[j] += row[j];
-    }
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    if (__builtin_cpu_supports("x86-64-v4"))
+        gather_add_rows_v4(out, table, idx, n, c);
+    else if (__builtin_cpu_supports("x86-64-v3"))
+        gather_add_rows_v3(out, table, idx, n, c);
+    else
+#endif
+        gather_blocks4(out, table, idx, n, c);
 }
 
 PNM_SIMD_CLONES
@@ -106,8 +263,7 @@ PNM_SIMD_CLONES
 void gelu_forward(float *out, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        out[i] = 0.5f * v * (1.0f + tanh_approx(GELU_K * (v + GELU_C * v * v * v)));
+        out[i] = x[i] / (1.0f + gelu_exp(x[i]));
     }
 }
 
@@ -115,20 +271,245 @@ PNM_SIMD_CLONES
 void gelu_backward(float *dx, const float *x, const float *dout, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        float t = tanh_approx(GELU_K * (v + GELU_C * v * v * v));
-        float dt = (1.0f - t * t) * GELU_K * (1.0f + 3.0f * GELU_C * v * v);
-        dx[i] = dout[i] * (0.5f * (1.0f + t) + 0.5f * v * dt);
+        /* d/dx x s(2u) = s + x s (1 - s) 2u', s the sigmoid. */
+        float v = x[i], s = 1.0f / (1.0f + gelu_exp(v));
+        float du2 = 2.0f * GELU_K * (1.0f + 3.0f * GELU_C * v * v);
+        dx[i] = dout[i] * (s + v * s * (1.0f - s) * du2);
     }
 }
 
+/* Lane shuffles of two vectors into one (indices below the lane count
+ * pick from a, the others from b), in each compiler's spelling. */
+#if defined(__clang__)
+#define VEC_SHUFFLE(index_type, a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define VEC_SHUFFLE(index_type, a, b, ...) __builtin_shuffle(a, b, (index_type){__VA_ARGS__})
+#endif
+typedef int32_t vec4_index __attribute__((vector_size(4 * sizeof(int32_t))));
+typedef int32_t vec8_index __attribute__((vector_size(8 * sizeof(int32_t))));
+typedef int32_t vec16_index __attribute__((vector_size(16 * sizeof(int32_t))));
+#define PAIR4(a, b, lo, hi) \
+    (VEC_SHUFFLE(vec4_index, a, b, lo) + VEC_SHUFFLE(vec4_index, a, b, hi))
+#define PAIR8(a, b, lo, hi) \
+    (VEC_SHUFFLE(vec8_index, a, b, lo) + VEC_SHUFFLE(vec8_index, a, b, hi))
+#define PAIR16(a, b, lo, hi) \
+    (VEC_SHUFFLE(vec16_index, a, b, lo) + VEC_SHUFFLE(vec16_index, a, b, hi))
+#define L4_LO2 0, 1, 4, 5
+#define L4_HI2 2, 3, 6, 7
+#define L4_LO1 0, 2, 4, 6
+#define L4_HI1 1, 3, 5, 7
+#define L8_LO4 0, 1, 2, 3, 8, 9, 10, 11
+#define L8_HI4 4, 5, 6, 7, 12, 13, 14, 15
+#define L8_LO2 0, 1, 4, 5, 8, 9, 12, 13
+#define L8_HI2 2, 3, 6, 7, 10, 11, 14, 15
+#define L8_LO1 0, 2, 4, 6, 8, 10, 12, 14
+#define L8_HI1 1, 3, 5, 7, 9, 11, 13, 15
+#define L16_LO8 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
+#define L16_HI8 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define L16_LO4 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27
+#define L16_HI4 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31
+#define L16_LO2 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29
+#define L16_HI2 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31
+#define L16_LO1 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define L16_HI1 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+
+/* The lane sums of as many vectors as lanes, as one vector (lane j: the sum
+ * of v[j]): rounds that each add the two halves of every pair, instead of
+ * a horizontal sum each. Every lane gets the same tree (lanes k and
+ * k + lanes/2 first), so a sum does not depend on its place. */
+static inline __attribute__((always_inline)) void vec4_sums(vec4 *out, const vec4 *v)
+{
+    vec4 a[2];
+    for (int k = 0; k < 2; k++)
+        a[k] = PAIR4(v[2 * k], v[2 * k + 1], L4_LO2, L4_HI2);
+    *out = PAIR4(a[0], a[1], L4_LO1, L4_HI1);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+static inline __attribute__((always_inline)) void vec8_sums(vec8 *out, const vec8 *v)
+{
+    vec8 a[4], b[2];
+    for (int k = 0; k < 4; k++)
+        a[k] = PAIR8(v[2 * k], v[2 * k + 1], L8_LO4, L8_HI4);
+    for (int k = 0; k < 2; k++)
+        b[k] = PAIR8(a[2 * k], a[2 * k + 1], L8_LO2, L8_HI2);
+    *out = PAIR8(b[0], b[1], L8_LO1, L8_HI1);
+}
+#endif
+
+/* linear_forward in blocks of R rows by O outputs, R * O a multiple of
+ * the lanes of vec, made for each vector type.
+ * Not cblas_sgemm: what an output is must not depend on the rows around
+ * it. OpenBLAS sums a product of few rows (a query alone) in another order
+ * than the same rows among many (a batch), so a record's probabilities
+ * would change with the records run with it. Here every output is the
+ * same dot product wherever its row lies: lanes over i, the lanes added by
+ * sums, then the last i % lanes terms in order; blocks at the edges repeat
+ * the last row or output rather than take a path of their own. Reading W
+ * in place (no packing) also makes one query's few rows fast. */
+#define LINEAR_BLOCKS(name, vec, vec_in, sums, R, O)                                      \
+    static inline __attribute__((always_inline)) void name(                              \
+        float *out, const float *x, const float *w, const float *bias, size_t n, size_t i, \
+        size_t o)                                                                        \
+    {                                                                                    \
+        const size_t lanes = sizeof(vec) / sizeof(float), iv = i - i % lanes;            \
+        for (size_t r0 = 0; r0 < n; r0 += (R)) {                                         \
+            const float *xr[R];                                                          \
+            for (size_t a = 0; a < (R); a++)                                             \
+                xr[a] = x + (r0 + a < n ? r0 + a : n - 1) * i;                           \
+            for (size_t o0 = 0; o0 < o; o0 += (O)) {                                     \
+                const float *wr[O];                                                      \
+                for (size_t b = 0; b < (O); b++)                                         \
+                    wr[b] = w + (o0 + b < o ? o0 + b : o - 1) * i;                       \
+                vec acc[(R) * (O)], s;                                                   \
+                for (size_t j = 0; j < (R) * (O); j++)                                   \
+                    acc[j] = (vec){0};                                                   \
+                for (size_t k = 0; k < iv; k += lanes)                                   \
+                    for (size_t a = 0; a < (R); a++)                                     \
+                        for (size_t b = 0; b < (O); b++)                                 \
+                            acc[a * (O) + b] += *(const vec_in *)(xr[a] + k) *           \
+                                                *(const vec_in *)(wr[b] + k);            \
+                for (size_t g = 0; g < (R) * (O); g += lanes) {                          \
+                    sums(&s, acc + g);                                                   \
+                    for (size_t j = 0; j < lanes; j++) {                                 \
+                        size_t a = (g + j) / (O), b = (g + j) % (O);                     \
+                        if (r0 + a >= n || o0 + b >= o)                                  \
+                            continue;                                                    \
+                        float v = s[j];                                                  \
+                        for (size_t k = iv; k < i; k++)                                  \
+                            v += xr[a][k] * wr[b][k];                                    \
+                        out[(r0 + a) * o + o0 + b] = bias[o0 + b] + v;                   \
+                    }                                                                    \
+                }                                                                        \
+            }                                                                            \
+        }                                                                                \
+    }
+
+/* 8 accumulators and the operands fill the 16 registers of SSE (4 floats
+ * each) or AVX2 (8); 16 of 16 floats fit AVX-512's 32. */
+LINEAR_BLOCKS(linear_blocks4, vec4, vec4_in, vec4_sums, 4, 2)
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+static inline __attribute__((always_inline)) void vec16_sums(vec16 *out, const vec16 *v)
+{
+    vec16 a[8], b[4], c[2];
+    for (int k = 0; k < 8; k++)
+        a[k] = PAIR16(v[2 * k], v[2 * k + 1], L16_LO8, L16_HI8);
+    for (int k = 0; k < 4; k++)
+        b[k] = PAIR16(a[2 * k], a[2 * k + 1], L16_LO4, L16_HI4);
+    for (int k = 0; k < 2; k++)
+        c[k] = PAIR16(b[2 * k], b[2 * k + 1], L16_LO2, L16_HI2);
+    *out = PAIR16(c[0], c[1], L16_LO1, L16_HI1);
+}
+
+LINEAR_BLOCKS(linear_blocks8, vec8, vec8_in, vec8_sums, 4, 2)
+LINEAR_BLOCKS(linear_blocks16, vec16, vec16_in, vec16_sums, 4, 4)
+
+__attribute__((target("arch=x86-64-v4")))
+static void linear_forward_v4(float *out, const float *x, const float *w, const float *bias,
+                              size_t n, size_t i, size_t o)
+{
+    linear_blocks16(out, x, w, bias, n, i, o);
+}
+
+__attribute__((target("arch=x86-64-v3")))
+static void linear_forward_v3(float *out, const float *x, const float *w, const float *bias,
+                              size_t n, size_t i, size_t o)
+{
+    linear_blocks8(out, x, w, bias, n, i, o);
+}
+#endif
+
+/* BASE's forward pass, one query a call: 1.2 times as fast as with
+ * OpenBLAS; 32 queries a call: 0.97 times. */
 void linear_forward(float *out, const float *x, const float *w, const float *bias,
                     size_t n, size_t i, size_t o)
 {
-    for (size_t r = 0; r < n; r++)
-        memcpy(out + r * o, bias, o * sizeof *out);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)o, (int)i, 1.0f, x,
-                (int)i, w, (int)i, 1.0f, out, (int)o);
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    if (__builtin_cpu_supports("x86-64-v4"))
+        linear_forward_v4(out, x, w, bias, n, i, o);
+    else if (__builtin_cpu_supports("x86-64-v3"))
+        linear_forward_v3(out, x, w, bias, n, i, o);
+    else
+#endif
+        linear_blocks4(out, x, w, bias, n, i, o);
+}
+
+/* matmul_bias_rows in blocks of R rows by V vectors of columns, made for
+ * each vector type: a step over k adds a[r][k] times a vector of row k of
+ * B to each accumulator. Columns past the last whole block, in order. */
+#define MATMUL_BLOCKS(name, vec, vec_in, R, V)                                             \
+    static inline __attribute__((always_inline)) void name(                               \
+        float *out, const float *a, size_t lda, const float *bm, const float *bias,       \
+        size_t m, size_t k, size_t n)                                                     \
+    {                                                                                     \
+        const size_t lanes = sizeof(vec) / sizeof(float), block = (V) * lanes;           \
+        size_t j0 = 0;                                                                    \
+        for (; j0 + block <= n; j0 += block)                                              \
+            for (size_t r0 = 0; r0 < m; r0 += (R)) {                                      \
+                const float *ar[R];                                                       \
+                vec acc[(R) * (V)];                                                       \
+                for (size_t r = 0; r < (R); r++) {                                        \
+                    size_t at = r0 + r < m ? r0 + r : m - 1;                              \
+                    ar[r] = a + at * lda;                                                 \
+                    for (size_t v = 0; v < (V); v++)                                      \
+                        acc[r * (V) + v] = (vec){0} + bias[at];                           \
+                }                                                                         \
+                for (size_t kk = 0; kk < k; kk++) {                                       \
+                    vec bv[V];                                                            \
+                    for (size_t v = 0; v < (V); v++)                                      \
+                        bv[v] = *(const vec_in *)(bm + kk * n + j0 + v * lanes);          \
+                    for (size_t r = 0; r < (R); r++)                                      \
+                        for (size_t v = 0; v < (V); v++)                                  \
+                            acc[r * (V) + v] += ar[r][kk] * bv[v];                        \
+                }                                                                         \
+                for (size_t r = 0; r < (R) && r0 + r < m; r++)                            \
+                    for (size_t v = 0; v < (V); v++)                                      \
+                        *(vec_in *)(out + (r0 + r) * n + j0 + v * lanes) = acc[r * (V) + v]; \
+            }                                                                             \
+        for (size_t r = 0; r < m && j0 < n; r++)                                          \
+            for (size_t j = j0; j < n; j++) {                                             \
+                float v = bias[r];                                                        \
+                for (size_t kk = 0; kk < k; kk++)                                         \
+                    v += a[r * lda + kk] * bm[kk * n + j];                                \
+                out[r * n + j] = v;                                                       \
+            }                                                                             \
+    }
+
+/* 8 accumulators for SSE and AVX2, 16 of 16 floats for AVX-512, as
+ * linear_forward. */
+MATMUL_BLOCKS(matmul_blocks4, vec4, vec4_in, 4, 2)
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+MATMUL_BLOCKS(matmul_blocks8, vec8, vec8_in, 4, 2)
+MATMUL_BLOCKS(matmul_blocks16, vec16, vec16_in, 4, 4)
+
+__attribute__((target("arch=x86-64-v4")))
+static void matmul_bias_rows_v4(float *out, const float *a, size_t lda, const float *b,
+                                const float *bias, size_t m, size_t k, size_t n)
+{
+    matmul_blocks16(out, a, lda, b, bias, m, k, n);
+}
+
+__attribute__((target("arch=x86-64-v3")))
+static void matmul_bias_rows_v3(float *out, const float *a, size_t lda, const float *b,
+                                const float *bias, size_t m, size_t k, size_t n)
+{
+    matmul_blocks8(out, a, lda, b, bias, m, k, n);
+}
+#endif
+
+void matmul_bias_rows(float *out, const float *a, size_t lda, const float *b,
+                      const float *bias, size_t m, size_t k, size_t n)
+{
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    if (__builtin_cpu_supports("x86-64-v4"))
+        matmul_bias_rows_v4(out, a, lda, b, bias, m, k, n);
+    else if (__builtin_cpu_supports("x86-64-v3"))
+        matmul_bias_rows_v3(out, a, lda, b, bias, m, k, n);
+    else
+#endif
+        matmul_blocks4(out, a, lda, b, bias, m, k, n);
 }
 
 void linear_backward(float *dx, float *dw, float *dbias, const float *dout,

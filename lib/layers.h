@@ -22,6 +22,10 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
                         const float *x, const float *g, const float *mean,
                         const float *rstd, size_t n, size_t c);
 
+/* sums[r] += the sum of row r of x (n rows of c values), summed in 8
+ * interleaved lanes (vectorised: a bias gradient's sum over a row). */
+void add_row_sums(float *sums, const float *x, size_t n, size_t c);
+
 /* GELU, tanh approximation (as in BERT and MLP-Mixer). Backward overwrites:
  * dx = dout * gelu'(x). */
 void gelu_forward(float *out, const float *x, size_t n);
@@ -33,9 +37,19 @@ void gelu_backward(float *dx, const float *x, const float *dout, size_t n);
 void gather_add_rows(float *out, const float *table, const uint16_t *idx, size_t n, size_t c);
 void scatter_add_rows(float *dtable, const float *dout, const uint16_t *idx, size_t n, size_t c);
 
-/* Linear over rows: out (n x o) = x (n x i) W^T + bias, W being o x i. */
+/* Linear over rows: out (n x o) = x (n x i) W^T + bias, W being o x i.
+ * Each output row depends on its input row alone, bit for bit: not on n or
+ * on the rows around it (a record gives the same result alone or in a
+ * batch), and the same on AVX2 and AVX-512. */
 void linear_forward(float *out, const float *x, const float *w, const float *bias,
                     size_t n, size_t i, size_t o);
+/* out (m x n) = A B + bias as a column: out[r][j] = bias[r] +
+ * sum_k a[r * lda + k] b[k][j], A being m x k with rows lda floats apart
+ * and B k x n. Token mixing's products (W1[:, :L] y and W2[:L] gelu(h)):
+ * B is read in place, the bias is where the sums start (no fill first),
+ * and a product of one example's few rows runs without OpenBLAS's packing. */
+void matmul_bias_rows(float *out, const float *a, size_t lda, const float *b,
+                      const float *bias, size_t m, size_t k, size_t n);
 /* dx (may be NULL) += dout W; dw += dout^T x; dbias += column sums of dout. */
 void linear_backward(float *dx, float *dw, float *dbias, const float *dout,
                      const float *x, const float *w, size_t n, size_t i, size_t o);

@@ -393,16 +393,10 @@ static void bottleneck_backward(const pnm_params *g, const float *dout, const pn
 static void token_mix_forward(float *z, float *h1, float *g1, const float *y, uint32_t rows,
                               const pnm_config *c, const pnm_layer_params *q)
 {
-    int b = (int)c->bottleneck, ht = (int)c->token_hidden, s = (int)c->seq_len, L = (int)rows;
-    for (int i = 0; i < ht; i++)
-        fill(h1 + (size_t)i * b, (size_t)b, q->tok_b1[i]);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ht, b, L, 1.0f, q->tok_w1, s, y, b,
-                1.0f, h1, b);
-    gelu_forward(g1, h1, (size_t)ht * b);
-    for (int t = 0; t < L; t++)
-        fill(z + (size_t)t * b, (size_t)b, q->tok_b2[t]);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, b, ht, 1.0f, q->tok_w2, ht, g1, b,
-                1.0f, z, b);
+    size_t b = c->bottleneck, ht = c->token_hidden, s = c->seq_len, L = rows;
+    matmul_bias_rows(h1, q->tok_w1, s, y, q->tok_b1, ht, L, b);
+    gelu_forward(g1, h1, ht * b);
+    matmul_bias_rows(z, q->tok_w2, ht, g1, q->tok_b2, L, ht, b);
 }
 
 static void token_mix_backward(float *dy, const pnm_layer_params *gq, float *g1, float *dg1,
@@ -414,18 +408,14 @@ static void token_mix_backward(float *dy, const pnm_layer_params *gq, float *g1,
     /* dW2[:L] += dz g1^T; db2[:L] += rows of dz; dg1 = W2[:L]^T dz */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, ht, b, 1.0f, dz, b, g1, b, 1.0f,
                 gq->tok_w2, ht);
-    for (int t = 0; t < L; t++)
-        for (int j = 0; j < b; j++)
-            gq->tok_b2[t] += dz[(size_t)t * b + j];
+    add_row_sums(gq->tok_b2, dz, (size_t)L, (size_t)b);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ht, b, L, 1.0f, q->tok_w2, ht, dz, b,
                 0.0f, dg1, b);
     gelu_backward(dg1, h1, dg1, (size_t)ht * b); /* now dh1 */
     /* dW1[:, :L] += dh1 y^T; db1 += rows of dh1; dy = W1[:, :L]^T dh1 */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ht, L, b, 1.0f, dg1, b, y, b, 1.0f,
                 gq->tok_w1, s);
-    for (int i = 0; i < ht; i++)
-        for (int j = 0; j < b; j++)
-            gq->tok_b1[i] += dg1[(size_t)i * b + j];
+    add_row_sums(gq->tok_b1, dg1, (size_t)ht, (size_t)b);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, b, ht, 1.0f, q->tok_w1, s, dg1, b,
                 0.0f, dy, b);
 }

@@ -155,33 +155,79 @@ static double overfit(void)
     return (double)right / total;
 }
 
-/* An example's outputs must not depend on what else is in its shard. */
-static int shard_independent(void)
+/* An example's outputs must not depend on what else is in its shard or
+ * batch: not its rows' place among the others' (pnm-classify runs several
+ * records a pass; the API one). Bit for bit. */
+static int shard_independent(const pnm_config *c)
 {
-    pnm_config c = tiny_config();
-    size_t n = pnm_params_count(&c);
+    size_t n = pnm_params_count(c);
     float *arena = malloc(n * sizeof *arena);
     pnm_params p;
-    pnm_params_bind(&p, &c, arena);
-    pnm_params_init(&p, &c, 2);
+    pnm_params_bind(&p, c, arena);
+    pnm_params_init(&p, c, 2);
     data d;
-    make_data(&d, &c, 4);
-    pnm_workspace *all = pnm_workspace_new(&c), *one = pnm_workspace_new(&c);
+    make_data(&d, c, 4);
+    pnm_workspace *all = pnm_workspace_new(c), *one = pnm_workspace_new(c);
     pnm_error err;
-    pnm_forward(&c, &p, all, d.ex, N_EX, NULL, &err);
+    pnm_forward(c, &p, all, d.ex, N_EX, NULL, &err);
     int same = 1;
     for (int i = 0; i < N_EX; i++) {
-        pnm_forward(&c, &p, one, &d.ex[i], 1, NULL, &err);
+        pnm_forward(c, &p, one, &d.ex[i], 1, NULL, &err);
         uint32_t ra, ro;
         const float *a = pnm_output_rows(all, i, &ra), *b = pnm_output_rows(one, 0, &ro);
-        same &= ra == ro && memcmp(a, b, ra * c.bottleneck * sizeof *a) == 0;
+        same &= ra == ro && memcmp(a, b, ra * c->bottleneck * sizeof *a) == 0;
         same &= memcmp(pnm_label_probs(all, i), pnm_label_probs(one, 0),
-                       c.n_labels * sizeof(float)) == 0;
+                       c->n_labels * sizeof(float)) == 0;
+        a = pnm_tag_probs(all, i, &ra), b = pnm_tag_probs(one, 0, &ro);
+        same &= ra == ro && memcmp(a, b, ra * c->n_tags * sizeof *a) == 0;
     }
     pnm_workspace_free(all);
     pnm_workspace_free(one);
     free(arena);
     return same;
+}
+
+/* linear_forward and matmul_bias_rows against the plain loops in double,
+ * at sizes with whole vector blocks and with tails of rows, outputs and
+ * columns (and A's rows further apart than k, as token mixing has them);
+ * returns the largest error relative to the sum of the terms' sizes. */
+static double kernels_error(void)
+{
+    static const size_t sizes[][4] = {{1, 7, 5, 7},       {3, 16, 40, 20}, {11, 256, 256, 256},
+                                      {6, 33, 70, 64},    {17, 64, 129, 64}, {4, 8, 64, 8}};
+    double worst = 0;
+    uint64_t rng = 7;
+    for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++) {
+        size_t m = sizes[t][0], k = sizes[t][1], n = sizes[t][2], lda = sizes[t][3] + k % 3;
+        lda = lda < k ? k : lda;
+        float *a = malloc(m * lda * sizeof *a), *w = malloc(n * k * sizeof *w);
+        float *bias = malloc((m > n ? m : n) * sizeof *bias), *out = malloc(m * n * sizeof *out);
+        for (size_t i = 0; i < m * lda; i++)
+            a[i] = pnm_rand_normal(&rng);
+        for (size_t i = 0; i < n * k; i++)
+            w[i] = pnm_rand_normal(&rng);
+        for (size_t i = 0; i < (m > n ? m : n); i++)
+            bias[i] = pnm_rand_normal(&rng);
+        /* linear: a's rows k apart, w n x k; matmul: w read as k x n. */
+        for (int kernel = 0; kernel < 2; kernel++) {
+            if (kernel == 0)
+                linear_forward(out, a, w, bias, m, k, n);
+            else
+                matmul_bias_rows(out, a, lda, w, bias, m, k, n);
+            for (size_t r = 0; r < m; r++)
+                for (size_t j = 0; j < n; j++) {
+                    double ref = kernel ? bias[r] : bias[j], size = fabs(ref);
+                    for (size_t i = 0; i < k; i++) {
+                        double term = kernel ? (double)a[r * lda + i] * w[i * n + j]
+                                             : (double)a[r * k + i] * w[j * k + i];
+                        ref += term, size += fabs(term);
+                    }
+                    worst = fmax(worst, fabs(out[r * n + j] - ref) / size);
+                }
+        }
+        free(a), free(w), free(bias), free(out);
+    }
+    return worst;
 }
 
 int main(void)
@@ -208,7 +254,10 @@ int main(void)
     CHECK(pnm_config_check(&crf, &err) != 0 && strstr(err.msg, "CRF needs tags"),
           "a CRF without tags is refused");
 
-    double worst = grad_check(0.0f, 0, 0);
+    double worst = kernels_error();
+    printf("# worst kernel error: %.2e of the sum of the terms' sizes\n", worst);
+    CHECK(worst < 1e-6, "linear_forward and matmul_bias_rows match the plain loops");
+    worst = grad_check(0.0f, 0, 0);
     printf("# worst gradient mismatch without dropout: %.2e of the largest gradient\n", worst);
     CHECK(worst < 1e-2, "gradients match finite differences (no dropout)");
     worst = grad_check(0.3f, 0, 0);
@@ -224,7 +273,12 @@ int main(void)
     printf("# worst gradient mismatch with a CRF, sentence-aware tagging, dropout: %.2e\n",
            worst);
     CHECK(worst < 1e-2, "gradients match finite differences (CRF, sentence-aware, dropout)");
-    CHECK(shard_independent(), "an example's result does not depend on its shard");
+    CHECK(shard_independent(&c), "an example's result does not depend on its shard");
+    /* Sizes that fill vectors, and products large enough that OpenBLAS
+     * sums a batch's rows in another order than one example's. */
+    pnm_config wide = c;
+    wide.bottleneck = 128, wide.token_hidden = 16, wide.channel_hidden = 256;
+    CHECK(shard_independent(&wide), "nor at sizes that fill vectors");
     double acc = overfit();
     printf("# tiny model fits its data: %.3f\n", acc);
     CHECK(acc == 1.0, "a tiny model overfits a tiny data set to 100%");
