@@ -8,6 +8,9 @@
 #include "layers.h"
 #include "simd.h"
 
+/* Rows of H per product in token mixing: 16 x 256 int32 (BASE) is 16 KB. */
+enum { TOKEN_BLOCK = 16 };
+
 struct pnm_qworkspace {
     pnm_config c;
     const pnm_qkernels *k;
@@ -52,7 +55,7 @@ pnm_qworkspace *pnm_qworkspace_new(const pnm_config *c, const pnm_qkernels *kern
     ws->gcol = malloc(2 * b * sizeof *ws->gcol);
     ws->col_scale = malloc(b * sizeof *ws->col_scale);
     ws->row_scale = malloc(s * sizeof *ws->row_scale);
-    ws->acc = malloc(max3(htp * bp, sp * bp, sp * hcp) * sizeof *ws->acc);
+    ws->acc = malloc(max3(TOKEN_BLOCK * bp, sp * bp, sp * hcp) * sizeof *ws->acc);
     ws->comp = malloc(ht * sizeof *ws->comp);
     ws->qa = malloc(max3(sp * bp, htp * bp, sp * hcp));
     if (!ws->x || !ws->y || !ws->o || !ws->g || !ws->gcol ||
@@ -296,18 +299,23 @@ static void token_mixing(pnm_qworkspace *ws, const pnm_qlayer *ql, const pnm_lay
     column_max(ws->col_scale, ws->y, rows, b);
     column_scales(ws->col_scale, inv, b);
     pack_columns(ws->qa, ws->y, inv, rows, b);
-    ws->k->gemm_su(ws->acc, bp, ql->tok_a1, sp, ws->qa, ht, bp, kp);
     for (size_t i = 0; i < ht; i++) {
         int32_t sum = 0;
         for (size_t t = 0; t < kp; t++)
             sum += ql->tok_a1[i * sp + t];
         ws->comp[i] = 128 * sum;
     }
-    /* G = GELU(H) and its column maxima; H is never stored. */
+    /* G = GELU(H) and its column maxima, TOKEN_BLOCK rows of H at a time:
+     * their products stay in L1 for the pass that reads them (the whole of
+     * H would go out to L2 and back), and H is never stored as floats. */
     float *gmax = ws->gcol;
     memset(gmax, 0, b * sizeof *gmax);
-    dequant_gelu_by_row(ws->g, gmax, ws->acc, bp, ws->comp, ql->tok_w1.scale, ws->col_scale,
-                        pl->tok_b1, ht, b);
+    for (size_t i = 0; i < ht; i += TOKEN_BLOCK) {
+        size_t n = ht - i < TOKEN_BLOCK ? ht - i : TOKEN_BLOCK;
+        ws->k->gemm_su(ws->acc, bp, ql->tok_a1 + i * sp, sp, ws->qa, n, bp, kp);
+        dequant_gelu_by_row(ws->g + i * b, gmax, ws->acc, bp, ws->comp + i,
+                            ql->tok_w1.scale + i, ws->col_scale, pl->tok_b1 + i, n, b);
+    }
     /* x[:L] += W2[:L] G, G by column. */
     float *ginv = ws->gcol + b;
     memcpy(ws->col_scale, gmax, b * sizeof *gmax);
