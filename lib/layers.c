@@ -536,6 +536,41 @@ void attn_pool_backward(float *dx, float *dq, const float *dpooled, const float 
     }
 }
 
+PNM_SIMD_CLONES
+void softmax_rows(float *probs, const float *logits, size_t n, size_t k)
+{
+    enum { LANES = 16 };
+    size_t end = k / LANES * LANES;
+    for (size_t r = 0; r < n; r++) {
+        const float *l = logits + r * k;
+        float *p = probs + r * k;
+        float part[LANES], max = l[0], sum = 0;
+        for (size_t j = 0; j < LANES; j++)
+            part[j] = max;
+        for (size_t i = 0; i < end; i += LANES)
+            for (size_t j = 0; j < LANES; j++)
+                part[j] = l[i + j] > part[j] ? l[i + j] : part[j];
+        for (size_t j = 0; j < LANES; j++)
+            max = part[j] > max ? part[j] : max;
+        for (size_t i = end; i < k; i++)
+            max = l[i] > max ? l[i] : max;
+        for (size_t i = 0; i < k; i++)
+            p[i] = pnm_exp2((l[i] - max) * PNM_LOG2_E);
+        for (size_t j = 0; j < LANES; j++)
+            part[j] = 0;
+        for (size_t i = 0; i < end; i += LANES)
+            for (size_t j = 0; j < LANES; j++)
+                part[j] += p[i + j];
+        for (size_t j = 0; j < LANES; j++)
+            sum += part[j];
+        for (size_t i = end; i < k; i++)
+            sum += p[i];
+        float inv = 1.0f / sum;
+        for (size_t i = 0; i < k; i++)
+            p[i] *= inv;
+    }
+}
+
 double softmax_xent(float *probs, float *dlogits, const float *logits, size_t k,
                     uint32_t target, float scale)
 {
