@@ -98,10 +98,15 @@ void pnm_bio_decode(const pnm_bio *b, const float *probs, uint32_t rows, uint32_
         score[k] = b->kind[k] != 'I' ? score[k] : -INFINITY;
     for (uint32_t t = 1; t < rows; t++) {
         const float *p = probs + (size_t)t * n;
+        /* The best score kept beside its index, not reloaded through it:
+         * a load in the loop's dependency chain made this loop most of the
+         * decoding's time. */
         uint32_t arg = 0;
+        float top = score[0];
         for (uint32_t j = 0; j < n; j++) {
             type_best[j] = -INFINITY, type_arg[j] = 0;
-            arg = score[j] > score[arg] ? j : arg;
+            arg = score[j] > top ? j : arg;
+            top = score[j] > top ? score[j] : top;
         }
         for (uint32_t j = 0; j < n; j++)
             if (b->kind[j] != 'O' && score[j] > type_best[b->type[j]])
@@ -109,7 +114,7 @@ void pnm_bio_decode(const pnm_bio *b, const float *probs, uint32_t rows, uint32_
         log_probs(next, p, n);
         for (uint32_t k = 0; k < n; k++) {
             uint32_t from = b->kind[k] == 'I' ? type_arg[b->type[k]] : arg;
-            float best = b->kind[k] == 'I' ? type_best[b->type[k]] : score[arg];
+            float best = b->kind[k] == 'I' ? type_best[b->type[k]] : top;
             next[k] += best;
             back[(size_t)t * n + k] = from;
         }
