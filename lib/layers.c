@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "gelu.h"
 #include "simd.h"
 
 /* 8 floats, one AVX2 register: LayerNorm's sums and the x86-64-v3 kernels
@@ -147,42 +148,6 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dout,
     }
 }
 
-#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
-#define GELU_C 0.044715f
-#define LOG2_E 1.4426950408889634f
-
-/* GELU's tanh form is x sigmoid(2u), u = k (x + c x^3): x / (1 + e) with
- * e = exp(-2u) = 2^y, y = -2 log2(e) u. 2^y is 2^round(y) (put into the
- * exponent bits) times 2^f, |f| <= 1/2, by Cephes' exp2f polynomial; y is
- * clamped where e is 0 or infinite in effect. No branch, no libm call: the
- * loops vectorise. Largest error of GELU against the exact tanh form over
- * [-20, 20]: 1.1e-7 (absolute, relative above 1; measured); 1.35 times as
- * fast as with tanh as the rational function Eigen uses (error 6.6e-7).
- * GELU was a fifth of the inference time: token mixing runs it on h_t x b
- * values per example whatever its length. */
-static inline float gelu_exp(float x)
-{
-    float y = x * (-2.0f * LOG2_E * GELU_K + (-2.0f * LOG2_E * GELU_K * GELU_C) * (x * x));
-    y = y < 125.0f ? y : 125.0f;
-    y = y > -125.0f ? y : -125.0f;
-    const float round = 12582912.0f; /* 1.5 * 2^23: y + round is y rounded */
-    float t = y + round, f = y - (t - round);
-    float p = 1.535336188319500e-4f;
-    p = p * f + 1.339887440266574e-3f;
-    p = p * f + 9.618437357674640e-3f;
-    p = p * f + 5.550332471162809e-2f;
-    p = p * f + 2.402264791363012e-1f;
-    p = p * f + 6.931472028550421e-1f;
-    p = p * f + 1.0f;
-    /* The integer round(y) is in t's low mantissa bits. */
-    int32_t tb, pb;
-    memcpy(&tb, &t, sizeof tb);
-    memcpy(&pb, &p, sizeof pb);
-    pb += (int32_t)((uint32_t)(tb - 0x4B400000) << 23);
-    memcpy(&p, &pb, sizeof p);
-    return p;
-}
-
 /* gather_add_rows over blocks of `vecs` vectors of columns kept in
  * registers while the n rows are added (the table rows come from L2 or L3:
  * out is loaded and stored once per block instead of once per row). Each
@@ -263,7 +228,7 @@ PNM_SIMD_CLONES
 void gelu_forward(float *out, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        out[i] = x[i] / (1.0f + gelu_exp(x[i]));
+        out[i] = pnm_gelu(x[i]);
     }
 }
 
@@ -272,8 +237,8 @@ void gelu_backward(float *dx, const float *x, const float *dout, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         /* d/dx x s(2u) = s + x s (1 - s) 2u', s the sigmoid. */
-        float v = x[i], s = 1.0f / (1.0f + gelu_exp(v));
-        float du2 = 2.0f * GELU_K * (1.0f + 3.0f * GELU_C * v * v);
+        float v = x[i], s = 1.0f / (1.0f + pnm_gelu_exp(v));
+        float du2 = 2.0f * PNM_GELU_K * (1.0f + 3.0f * PNM_GELU_C * v * v);
         dx[i] = dout[i] * (s + v * s * (1.0f - s) * du2);
     }
 }
@@ -568,6 +533,41 @@ void attn_pool_backward(float *dx, float *dq, const float *dpooled, const float 
             dq[i] += ds * x[r * c + i];
             dx[r * c + i] += alpha[r] * dpooled[i] + ds * q[i];
         }
+    }
+}
+
+PNM_SIMD_CLONES
+void softmax_rows(float *probs, const float *logits, size_t n, size_t k)
+{
+    enum { LANES = 16 };
+    size_t end = k / LANES * LANES;
+    for (size_t r = 0; r < n; r++) {
+        const float *l = logits + r * k;
+        float *p = probs + r * k;
+        float part[LANES], max = l[0], sum = 0;
+        for (size_t j = 0; j < LANES; j++)
+            part[j] = max;
+        for (size_t i = 0; i < end; i += LANES)
+            for (size_t j = 0; j < LANES; j++)
+                part[j] = l[i + j] > part[j] ? l[i + j] : part[j];
+        for (size_t j = 0; j < LANES; j++)
+            max = part[j] > max ? part[j] : max;
+        for (size_t i = end; i < k; i++)
+            max = l[i] > max ? l[i] : max;
+        for (size_t i = 0; i < k; i++)
+            p[i] = pnm_exp2((l[i] - max) * PNM_LOG2_E);
+        for (size_t j = 0; j < LANES; j++)
+            part[j] = 0;
+        for (size_t i = 0; i < end; i += LANES)
+            for (size_t j = 0; j < LANES; j++)
+                part[j] += p[i + j];
+        for (size_t j = 0; j < LANES; j++)
+            sum += part[j];
+        for (size_t i = end; i < k; i++)
+            sum += p[i];
+        float inv = 1.0f / sum;
+        for (size_t i = 0; i < k; i++)
+            p[i] *= inv;
     }
 }
 

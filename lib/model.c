@@ -558,7 +558,13 @@ double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
     }
     layernorm_forward(ws->o, ws->mean_f, ws->rstd_f, ws->x[c->layers], p->ln_g, p->ln_b, total, b);
     heads_forward(c, p, ws, n, NULL);
-    if (c->crf && opt)
+    if (!opt) {
+        /* Inference: no loss; the probabilities as pnm_heads_forward has them. */
+        softmax_rows(ws->label_probs, ws->label_logits, k ? n : 0, k);
+        softmax_rows(ws->tag_probs, ws->tag_logits, nt ? total : 0, nt);
+        return 0;
+    }
+    if (c->crf)
         pnm_crf_set(&ws->crf, opt->bio, p->tag_trans, p->tag_start, p->tag_end);
 
     double loss = 0;
@@ -566,7 +572,7 @@ double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
         uint32_t r0 = ws->row_start[i], rows = ws->row_start[i + 1] - r0;
         if (k) {
             int32_t label = ex[i].label;
-            bool scored = opt && label >= 0 && (uint32_t)label < k;
+            bool scored = label >= 0 && (uint32_t)label < k;
             double l = softmax_xent(ws->label_probs + i * k, NULL, ws->label_logits + i * k, k,
                                     scored ? (uint32_t)label : 0, 0);
             if (scored)
@@ -575,7 +581,7 @@ double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
         if (nt) {
             uint32_t words = ex[i].n_words < rows ? ex[i].n_words : rows;
             for (uint32_t t = 0; t < rows; t++) {
-                int32_t tag = opt && !c->crf && ex[i].tags && t < words ? ex[i].tags[t] : -1;
+                int32_t tag = !c->crf && ex[i].tags && t < words ? ex[i].tags[t] : -1;
                 bool scored = tag >= 0 && (uint32_t)tag < nt;
                 size_t at = ((size_t)r0 + t) * nt;
                 double l = softmax_xent(ws->tag_probs + at, NULL, ws->tag_logits + at, nt,
@@ -583,7 +589,7 @@ double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
                 if (scored)
                     loss += l / opt->batch_tags;
             }
-            if (c->crf && opt)
+            if (c->crf)
                 loss += crf_loss(ws, &ex[i], i, opt);
         }
     }
@@ -746,11 +752,7 @@ int pnm_heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *w
     for (size_t i = 0; i < n; i++)
         ws->row_start[i + 1] = ws->row_start[i] + rows[i];
     heads_forward(c, p, ws, n, outputs);
-    for (size_t i = 0; i < n && c->n_labels; i++)
-        softmax_xent(ws->label_probs + i * c->n_labels, NULL, ws->label_logits + i * c->n_labels,
-                     c->n_labels, 0, 0);
-    for (size_t r = 0; r < total && c->n_tags; r++)
-        softmax_xent(ws->tag_probs + r * c->n_tags, NULL, ws->tag_logits + r * c->n_tags,
-                     c->n_tags, 0, 0);
+    softmax_rows(ws->label_probs, ws->label_logits, c->n_labels ? n : 0, c->n_labels);
+    softmax_rows(ws->tag_probs, ws->tag_logits, c->n_tags ? total : 0, c->n_tags);
     return 0;
 }

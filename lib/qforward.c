@@ -4,14 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gelu.h"
 #include "layers.h"
 #include "simd.h"
+
+/* Rows of H per product in token mixing: 16 x 256 int32 (BASE) is 16 KB. */
+enum { TOKEN_BLOCK = 16 };
 
 struct pnm_qworkspace {
     pnm_config c;
     const pnm_qkernels *k;
     float *x, *y, *o;               /* s x b */
-    float *h, *g;                   /* hidden before and after GELU */
+    float *g;                       /* hidden after GELU */
+    float *gcol;                    /* 2b: G's column maxima and their inverses */
     float *col_scale, *row_scale;   /* b: token mixing's; s: channel mixing's */
     int32_t *acc, *comp;            /* products; h_t shift corrections of W1 */
     uint8_t *qa;                    /* quantized activations */
@@ -22,7 +27,7 @@ void pnm_qworkspace_free(pnm_qworkspace *ws)
     if (!ws)
         return;
     free(ws->x), free(ws->y), free(ws->o);
-    free(ws->h), free(ws->g), free(ws->col_scale), free(ws->row_scale);
+    free(ws->g), free(ws->gcol), free(ws->col_scale), free(ws->row_scale);
     free(ws->acc), free(ws->comp), free(ws->qa);
     free(ws);
 }
@@ -42,19 +47,18 @@ pnm_qworkspace *pnm_qworkspace_new(const pnm_config *c, const pnm_qkernels *kern
     ws->k = kernels ? kernels : pnm_qkernels_best();
     size_t s = c->seq_len, b = c->bottleneck, ht = c->token_hidden, hc = c->channel_hidden;
     size_t sp = pnm_qpad(s), bp = pnm_qpad(b), htp = pnm_qpad(ht), hcp = pnm_qpad(hc);
-    /* hidden: also a row of H, G's column maxima and their inverses */
-    size_t hidden = max3(ht * b, s * hc, 3 * b);
+    size_t hidden = ht * b > s * hc ? ht * b : s * hc;
     ws->x = malloc(s * b * sizeof *ws->x);
     ws->y = malloc(s * b * sizeof *ws->y);
     ws->o = malloc(s * b * sizeof *ws->o);
-    ws->h = malloc(hidden * sizeof *ws->h);
     ws->g = malloc(hidden * sizeof *ws->g);
+    ws->gcol = malloc(2 * b * sizeof *ws->gcol);
     ws->col_scale = malloc(b * sizeof *ws->col_scale);
     ws->row_scale = malloc(s * sizeof *ws->row_scale);
-    ws->acc = malloc(max3(htp * bp, sp * bp, sp * hcp) * sizeof *ws->acc);
+    ws->acc = malloc(max3(TOKEN_BLOCK * bp, sp * bp, sp * hcp) * sizeof *ws->acc);
     ws->comp = malloc(ht * sizeof *ws->comp);
     ws->qa = malloc(max3(sp * bp, htp * bp, sp * hcp));
-    if (!ws->x || !ws->y || !ws->o || !ws->h || !ws->g ||
+    if (!ws->x || !ws->y || !ws->o || !ws->g || !ws->gcol ||
         !ws->col_scale || !ws->row_scale || !ws->acc || !ws->comp || !ws->qa) {
         pnm_qworkspace_free(ws);
         return NULL;
@@ -79,6 +83,24 @@ static inline float max_abs(float m, float v)
 {
     v = fabsf(v);
     return v > m ? v : m;
+}
+
+/* The largest |x[j]| of n values, taken in 16 lanes: one running maximum
+ * is a chain of dependent compares that does not vectorise (it was most of
+ * quantize_rows' time). Maxima are exact, so the order does not matter. */
+static inline float row_max_abs(const float *x, size_t n)
+{
+    enum { LANES = 16 };
+    float part[LANES] = {0}, m = 0;
+    size_t end = n / LANES * LANES;
+    for (size_t i = 0; i < end; i += LANES)
+        for (size_t k = 0; k < LANES; k++)
+            part[k] = max_abs(part[k], x[i + k]);
+    for (size_t k = 0; k < LANES; k++)
+        m = max_abs(m, part[k]);
+    for (size_t i = end; i < n; i++)
+        m = max_abs(m, x[i]);
+    return m;
 }
 
 /* max[j] = the larger of max[j] and every |x[r][j]| of the rows. */
@@ -133,9 +155,7 @@ static void quantize_rows(uint8_t *out, float *scale, const float *x, size_t row
     size_t np = pnm_qpad(n);
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * n;
-        float max = 0;
-        for (size_t j = 0; j < n; j++)
-            max = max_abs(max, xr[j]);
+        float max = row_max_abs(xr, n);
         float inv = max > 0 ? 127.0f / max : 0.0f;
         scale[r] = max / 127.0f;
         uint8_t *o = out + r * np;
@@ -185,42 +205,70 @@ static void layernorm_rows(float *out, const float *x, const float *g, const flo
 
 /* ---- products back to floats --------------------------------------------- */
 
-/* out[r][j] (+)= (acc[r][j] - comp[r]) wscale[r] ascale[j] + bias[r]: weights
+/* out[r][j] += (acc[r][j] - comp[r]) wscale[r] ascale[j] + bias[r]: weights
  * by row of the output, activations by its column. */
 PNM_SIMD_CLONES
-static void dequant_by_row(float *out, bool accumulate, const int32_t *acc, size_t ldc,
-                           const int32_t *comp, const float *wscale, const float *ascale,
-                           const float *bias, size_t rows, size_t n)
+static void dequant_by_row(float *out, const int32_t *acc, size_t ldc, const int32_t *comp,
+                           const float *wscale, const float *ascale, const float *bias,
+                           size_t rows, size_t n)
 {
     for (size_t r = 0; r < rows; r++) {
         const int32_t *a = acc + r * ldc;
         float *o = out + r * n, ws = wscale[r], bi = bias[r];
         int32_t cr = comp[r];
-        if (accumulate)
-            for (size_t j = 0; j < n; j++)
-                o[j] += (float)(a[j] - cr) * (ws * ascale[j]) + bi;
-        else
-            for (size_t j = 0; j < n; j++)
-                o[j] = (float)(a[j] - cr) * (ws * ascale[j]) + bi;
+        for (size_t j = 0; j < n; j++)
+            o[j] += (float)(a[j] - cr) * (ws * ascale[j]) + bi;
     }
 }
 
-/* out[r][j] (+)= (acc[r][j] - comp[j]) ascale[r] wscale[j] + bias[j]:
+/* out[r][j] += (acc[r][j] - comp[j]) ascale[r] wscale[j] + bias[j]:
  * activations by row, weights by column (a product with W^T). */
 PNM_SIMD_CLONES
-static void dequant_by_column(float *out, bool accumulate, const int32_t *acc, size_t ldc,
+static void dequant_by_column(float *out, const int32_t *acc, size_t ldc,
                               const int32_t *comp, const float *wscale, const float *ascale,
                               const float *bias, size_t rows, size_t n)
 {
     for (size_t r = 0; r < rows; r++) {
         const int32_t *a = acc + r * ldc;
         float *o = out + r * n, as = ascale[r];
-        if (accumulate)
-            for (size_t j = 0; j < n; j++)
-                o[j] += (float)(a[j] - comp[j]) * (as * wscale[j]) + bias[j];
-        else
-            for (size_t j = 0; j < n; j++)
-                o[j] = (float)(a[j] - comp[j]) * (as * wscale[j]) + bias[j];
+        for (size_t j = 0; j < n; j++)
+            o[j] += (float)(a[j] - comp[j]) * (as * wscale[j]) + bias[j];
+    }
+}
+
+/* out[r][j] = GELU((acc[r][j] - comp[r]) wscale[r] ascale[j] + bias[r]), as
+ * dequant_by_row, and max[j] = the larger of max[j] and every |out[r][j]|:
+ * token mixing's H to G and G's column maxima in one pass, H never stored. */
+PNM_SIMD_CLONES
+static void dequant_gelu_by_row(float *out, float *max, const int32_t *acc, size_t ldc,
+                                const int32_t *comp, const float *wscale, const float *ascale,
+                                const float *bias, size_t rows, size_t n)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *a = acc + r * ldc;
+        float *o = out + r * n, ws = wscale[r], bi = bias[r];
+        int32_t cr = comp[r];
+        for (size_t j = 0; j < n; j++) {
+            float g = pnm_gelu((float)(a[j] - cr) * (ws * ascale[j]) + bi);
+            o[j] = g;
+            max[j] = max_abs(max[j], g);
+        }
+    }
+}
+
+/* out[r][j] = GELU((acc[r][j] - comp[j]) ascale[r] wscale[j] + bias[j]), as
+ * dequant_by_column: channel mixing's first product to G in one pass. */
+PNM_SIMD_CLONES
+static void dequant_gelu_by_column(float *out, const int32_t *acc, size_t ldc,
+                                   const int32_t *comp, const float *wscale,
+                                   const float *ascale, const float *bias, size_t rows,
+                                   size_t n)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *a = acc + r * ldc;
+        float *o = out + r * n, as = ascale[r];
+        for (size_t j = 0; j < n; j++)
+            o[j] = pnm_gelu((float)(a[j] - comp[j]) * (as * wscale[j]) + bias[j]);
     }
 }
 
@@ -267,31 +315,30 @@ static void token_mixing(pnm_qworkspace *ws, const pnm_qlayer *ql, const pnm_lay
     column_max(ws->col_scale, ws->y, rows, b);
     column_scales(ws->col_scale, inv, b);
     pack_columns(ws->qa, ws->y, inv, rows, b);
-    ws->k->gemm_su(ws->acc, bp, ql->tok_a1, sp, ws->qa, ht, bp, kp);
     for (size_t i = 0; i < ht; i++) {
         int32_t sum = 0;
         for (size_t t = 0; t < kp; t++)
             sum += ql->tok_a1[i * sp + t];
         ws->comp[i] = 128 * sum;
     }
-    /* G = GELU(H) row by row, each row's floats used while they are in
-     * L1: H itself is never stored whole. */
-    float *h = ws->h, *gmax = ws->h + b;
+    /* G = GELU(H) and its column maxima, TOKEN_BLOCK rows of H at a time:
+     * their products stay in L1 for the pass that reads them (the whole of
+     * H would go out to L2 and back), and H is never stored as floats. */
+    float *gmax = ws->gcol;
     memset(gmax, 0, b * sizeof *gmax);
-    for (size_t i = 0; i < ht; i++) {
-        float *g = ws->g + i * b;
-        dequant_by_row(h, false, ws->acc + i * bp, bp, ws->comp + i, ql->tok_w1.scale + i,
-                       ws->col_scale, pl->tok_b1 + i, 1, b);
-        ws->k->gelu(g, h, b);
-        column_max(gmax, g, 1, b);
+    for (size_t i = 0; i < ht; i += TOKEN_BLOCK) {
+        size_t n = ht - i < TOKEN_BLOCK ? ht - i : TOKEN_BLOCK;
+        ws->k->gemm_su(ws->acc, bp, ql->tok_a1 + i * sp, sp, ws->qa, n, bp, kp);
+        dequant_gelu_by_row(ws->g + i * b, gmax, ws->acc, bp, ws->comp + i,
+                            ql->tok_w1.scale + i, ws->col_scale, pl->tok_b1 + i, n, b);
     }
     /* x[:L] += W2[:L] G, G by column. */
-    float *ginv = ws->h + 2 * b;
+    float *ginv = ws->gcol + b;
     memcpy(ws->col_scale, gmax, b * sizeof *gmax);
     column_scales(ws->col_scale, ginv, b);
     pack_columns(ws->qa, ws->g, ginv, ht, b);
     ws->k->gemm_su(ws->acc, bp, ql->tok_a2, htp, ws->qa, rows, bp, (ht + 3) / 4 * 4);
-    dequant_by_row(ws->x, true, ws->acc, bp, ql->tok_comp2, ql->tok_w2.scale, ws->col_scale,
+    dequant_by_row(ws->x, ws->acc, bp, ql->tok_comp2, ql->tok_w2.scale, ws->col_scale,
                    pl->tok_b2, rows, b);
 }
 
@@ -302,12 +349,11 @@ static void channel_mixing(pnm_qworkspace *ws, const pnm_qlayer *ql,
     size_t b = c->bottleneck, hc = c->channel_hidden, bp = pnm_qpad(b), hcp = pnm_qpad(hc);
     quantize_rows(ws->qa, ws->row_scale, ws->y, rows, b);
     ws->k->gemm_us(ws->acc, hcp, ws->qa, bp, ql->ch_b1, rows, hcp, bp);
-    dequant_by_column(ws->h, false, ws->acc, hcp, ql->ch_comp1, ql->ch_w1.scale,
-                      ws->row_scale, pl->ch_b1, rows, hc);
-    ws->k->gelu(ws->g, ws->h, rows * hc);
+    dequant_gelu_by_column(ws->g, ws->acc, hcp, ql->ch_comp1, ql->ch_w1.scale, ws->row_scale,
+                           pl->ch_b1, rows, hc);
     quantize_rows(ws->qa, ws->row_scale, ws->g, rows, hc);
     ws->k->gemm_us(ws->acc, bp, ws->qa, hcp, ql->ch_b2, rows, bp, hcp);
-    dequant_by_column(ws->x, true, ws->acc, bp, ql->ch_comp2, ql->ch_w2.scale, ws->row_scale,
+    dequant_by_column(ws->x, ws->acc, bp, ql->ch_comp2, ql->ch_w2.scale, ws->row_scale,
                       pl->ch_b2, rows, b);
 }
 

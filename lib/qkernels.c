@@ -51,24 +51,6 @@ INLINE void gather_body(int32_t *out, const int8_t *table, const uint16_t *idx, 
     }
 }
 
-#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
-#define GELU_C 0.044715f
-#define TANH_CLAMP 4.97f            /* where the Pade approximant is nearest 1 */
-
-/* tanh(u) ~ u (135135 + 17325u^2 + 378u^4 + u^6) /
- *           (135135 + 62370u^2 + 3150u^4 + 28u^6). */
-INLINE void gelu_body(float *out, const float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i], u = GELU_K * (v + GELU_C * v * v * v);
-        u = u > TANH_CLAMP ? TANH_CLAMP : u < -TANH_CLAMP ? -TANH_CLAMP : u;
-        float u2 = u * u;
-        float p = ((u2 + 378.0f) * u2 + 17325.0f) * u2 + 135135.0f;
-        float q = ((28.0f * u2 + 3150.0f) * u2 + 62370.0f) * u2 + 135135.0f;
-        out[i] = 0.5f * v * (1.0f + u * p / q);
-    }
-}
-
 static void gemm_su_portable(int32_t *c, size_t ldc, const void *a, size_t lda,
                              const uint8_t *b, size_t rows, size_t n, size_t k)
 {
@@ -81,23 +63,19 @@ static void gemm_us_portable(int32_t *c, size_t ldc, const void *a, size_t lda,
     gemm_body(c, ldc, a, lda, b, rows, n, k, false);
 }
 
-/* The portable gather and GELU, built for a target (empty: the compiler's
- * default), which vectorises them. */
-#define GATHER_GELU(suffix, attr)                                                           \
+/* The portable gather, built for a target (empty: the compiler's default),
+ * which vectorises it. */
+#define GATHER(suffix, attr)                                                                \
     attr static void gather_##suffix(int32_t *out, const int8_t *table, const uint16_t *idx, \
                                      size_t n, size_t c)                                    \
     {                                                                                       \
         gather_body(out, table, idx, n, c);                                                 \
-    }                                                                                       \
-    attr static void gelu_##suffix(float *out, const float *x, size_t n)                    \
-    {                                                                                       \
-        gelu_body(out, x, n);                                                               \
     }
 
-GATHER_GELU(portable, )
+GATHER(portable, )
 
 static const pnm_qkernels portable = {"portable", gemm_su_portable, gemm_us_portable,
-                                      gather_portable, gelu_portable};
+                                      gather_portable};
 
 #ifdef PNM_X86
 
@@ -128,8 +106,8 @@ static const pnm_qkernels portable = {"portable", gemm_su_portable, gemm_us_port
 
 /* ---- AVX2 ------------------------------------------------------------------ */
 
-/* The portable gather and GELU, built for AVX2; the product by hand below. */
-GATHER_GELU(avx2, __attribute__((target("avx2"))))
+/* The portable gather, built for AVX2; the product by hand below. */
+GATHER(avx2, __attribute__((target("avx2"))))
 
 #define AVX2 __attribute__((target("avx2")))
 
@@ -184,8 +162,7 @@ AVX2 INLINE void gemm_rows_avx2(int32_t *c, size_t ldc, const uint8_t *a, size_t
 
 GEMM_FLAVOURS(avx2, AVX2, 2)
 
-static const pnm_qkernels avx2 = {"avx2", gemm_su_avx2, gemm_us_avx2, gather_avx2,
-                                  gelu_avx2};
+static const pnm_qkernels avx2 = {"avx2", gemm_su_avx2, gemm_us_avx2, gather_avx2};
 
 /* ---- AVX-512 VNNI -------------------------------------------------------- */
 
@@ -292,36 +269,7 @@ VNNI static void gather_vnni(int32_t *out, const int8_t *table, const uint16_t *
     }
 }
 
-/* gelu_body 16 values at a time, with fused multiply-adds and a reciprocal
- * (14 bits, one Newton step: about 23) for the division. */
-VNNI static void gelu_vnni(float *out, const float *x, size_t n)
-{
-    const __m512 k = _mm512_set1_ps(GELU_K), kc = _mm512_set1_ps(GELU_K * GELU_C);
-    const __m512 hi = _mm512_set1_ps(TANH_CLAMP), lo = _mm512_set1_ps(-TANH_CLAMP);
-    const __m512 half = _mm512_set1_ps(0.5f), two = _mm512_set1_ps(2.0f);
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 v = _mm512_loadu_ps(x + i), v2 = _mm512_mul_ps(v, v);
-        __m512 u = _mm512_mul_ps(v, _mm512_fmadd_ps(kc, v2, k));
-        u = _mm512_max_ps(_mm512_min_ps(u, hi), lo);
-        __m512 u2 = _mm512_mul_ps(u, u);
-        __m512 p = _mm512_add_ps(u2, _mm512_set1_ps(378.0f));
-        p = _mm512_fmadd_ps(p, u2, _mm512_set1_ps(17325.0f));
-        p = _mm512_fmadd_ps(p, u2, _mm512_set1_ps(135135.0f));
-        __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(28.0f), u2, _mm512_set1_ps(3150.0f));
-        q = _mm512_fmadd_ps(q, u2, _mm512_set1_ps(62370.0f));
-        q = _mm512_fmadd_ps(q, u2, _mm512_set1_ps(135135.0f));
-        __m512 r = _mm512_rcp14_ps(q);
-        r = _mm512_mul_ps(r, _mm512_fnmadd_ps(q, r, two));
-        __m512 t = _mm512_mul_ps(_mm512_mul_ps(u, p), r);
-        __m512 hv = _mm512_mul_ps(half, v);
-        _mm512_storeu_ps(out + i, _mm512_fmadd_ps(hv, t, hv));
-    }
-    gelu_body(out + i, x + i, n - i);
-}
-
-static const pnm_qkernels vnni = {"avx512vnni", gemm_su_vnni, gemm_us_vnni, gather_vnni,
-                                  gelu_vnni};
+static const pnm_qkernels vnni = {"avx512vnni", gemm_su_vnni, gemm_us_vnni, gather_vnni};
 
 #endif /* PNM_X86 */
 

@@ -28,19 +28,10 @@ typedef void pnm_qgemm_fn(int32_t *c, size_t ldc, const void *a, size_t lda,
 typedef void pnm_qgather_fn(int32_t *out, const int8_t *table, const uint16_t *idx, size_t n,
                             size_t c);
 
-/* out = GELU(x) over n values (the tanh form of layers.h), with tanh as
- * its [7/6] Pade approximant clamped at +-4.97: within 2e-4 of the exact
- * GELU (measured over [-20, 20]), finer than the 8-bit steps of what it
- * feeds, and cheaper than gelu_forward's fit. Not integer: the variants
- * may differ in the last bits (the VNNI set multiplies by a reciprocal
- * refined by one Newton step instead of dividing). */
-typedef void pnm_qgelu_fn(float *out, const float *x, size_t n);
-
 typedef struct pnm_qkernels {
     const char *name; /* "avx512vnni", "avx2", "portable" */
     pnm_qgemm_fn *gemm_su, *gemm_us;
     pnm_qgather_fn *gather;
-    pnm_qgelu_fn *gelu;
 } pnm_qkernels;
 
 /* The fastest set this CPU runs. */
