@@ -81,6 +81,36 @@ static void log_probs(float *out, const float *p, uint32_t n)
         out[k] = log_normal(p[k] + 1e-30f);
 }
 
+/* The index of the largest of v[0..n) (the first of equal ones; 0 when
+ * all are -inf), and in *top its value. Four interleaved chains, each
+ * keeping its best value beside its index, merged at the end: one chain
+ * waits on each compare before the next, and was most of the decoding's
+ * time. */
+static uint32_t argmax(const float *v, uint32_t n, float *top)
+{
+    enum { CHAINS = 4 };
+    float best[CHAINS];
+    uint32_t arg[CHAINS] = {0};
+    for (uint32_t c = 0; c < CHAINS; c++)
+        best[c] = -INFINITY;
+    uint32_t j = 0;
+    for (; j + CHAINS <= n; j += CHAINS)
+        for (uint32_t c = 0; c < CHAINS; c++) {
+            arg[c] = v[j + c] > best[c] ? j + c : arg[c];
+            best[c] = v[j + c] > best[c] ? v[j + c] : best[c];
+        }
+    for (; j < n; j++) {
+        arg[0] = v[j] > best[0] ? j : arg[0];
+        best[0] = v[j] > best[0] ? v[j] : best[0];
+    }
+    uint32_t k = 0;
+    for (uint32_t c = 1; c < CHAINS; c++)
+        if (best[c] > best[k] || (best[c] == best[k] && arg[c] < arg[k]))
+            k = c;
+    *top = best[k];
+    return arg[k];
+}
+
 /* The constraint makes each step linear in the tags, not quadratic: a B-X
  * or O may follow anything, so its best predecessor is the overall best;
  * an I-X may follow only B-X or I-X, the best of its type. Ties go to the
@@ -98,16 +128,10 @@ void pnm_bio_decode(const pnm_bio *b, const float *probs, uint32_t rows, uint32_
         score[k] = b->kind[k] != 'I' ? score[k] : -INFINITY;
     for (uint32_t t = 1; t < rows; t++) {
         const float *p = probs + (size_t)t * n;
-        /* The best score kept beside its index, not reloaded through it:
-         * a load in the loop's dependency chain made this loop most of the
-         * decoding's time. */
-        uint32_t arg = 0;
-        float top = score[0];
-        for (uint32_t j = 0; j < n; j++) {
+        float top;
+        uint32_t arg = argmax(score, n, &top);
+        for (uint32_t j = 0; j < n; j++)
             type_best[j] = -INFINITY, type_arg[j] = 0;
-            arg = score[j] > top ? j : arg;
-            top = score[j] > top ? score[j] : top;
-        }
         for (uint32_t j = 0; j < n; j++)
             if (b->kind[j] != 'O' && score[j] > type_best[b->type[j]])
                 type_best[b->type[j]] = score[j], type_arg[b->type[j]] = j;
@@ -120,9 +144,8 @@ void pnm_bio_decode(const pnm_bio *b, const float *probs, uint32_t rows, uint32_
         }
         memcpy(score, next, n * sizeof *score);
     }
-    uint32_t k = 0;
-    for (uint32_t j = 1; j < n; j++)
-        k = score[j] > score[k] ? j : k;
+    float top;
+    uint32_t k = argmax(score, n, &top);
     for (uint32_t t = rows; t-- > 0;) {
         out[t] = k;
         k = back[(size_t)t * n + k];

@@ -228,7 +228,8 @@ GEMM_FLAVOURS(vnni, VNNI, 4)
  * int32, 256 rows at most at a time (their sums lie in -32768..32512, which
  * int16 holds), then widened into the int32 output: the same exact sums.
  * Up to 128 columns (4 registers) stay in registers across a chunk of
- * rows; the last columns (fewer than 32) go one by one. */
+ * rows, then 64 (x-small's b: one pass over the rows, not two), then 32;
+ * the last columns (fewer than 32) go one by one. */
 /* Columns j.. j + 32 nv of rows idx[i0..i1) into out (nv a constant after
  * inlining, so that the accumulators stay in registers). */
 VNNI INLINE void gather_block_vnni(int32_t *out, const int8_t *table, const uint16_t *idx,
@@ -259,6 +260,8 @@ VNNI static void gather_vnni(int32_t *out, const int8_t *table, const uint16_t *
         size_t i1 = n - i0 < 256 ? n : i0 + 256, j = 0;
         for (; j + 128 <= c; j += 128)
             gather_block_vnni(out, table, idx, i0, i1, c, j, 4);
+        for (; j + 64 <= c; j += 64)
+            gather_block_vnni(out, table, idx, i0, i1, c, j, 2);
         for (; j + 32 <= c; j += 32)
             gather_block_vnni(out, table, idx, i0, i1, c, j, 1);
         for (size_t i = i0; i < i1 && j < c; i++) {
