@@ -100,8 +100,10 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
         float *o = out + r * c;
         for (size_t i = 0; i < c; i++)
             o[i] = (xr[i] - m) * s * g[i] + b[i];
-        mean[r] = m;
-        rstd[r] = s;
+        if (mean) {
+            mean[r] = m;
+            rstd[r] = s;
+        }
     }
 }
 

@@ -14,7 +14,8 @@ extern "C" {
 
 /* LayerNorm over the last dimension: out[r] = (x[r] - mean) * rstd * g + b
  * for each of the n rows of c values, rstd = 1 / sqrt(variance + eps);
- * mean and rstd are kept for backward. */
+ * mean and rstd are kept for backward, or both NULL when none follows
+ * (inference). */
 #define PNM_LAYERNORM_EPS 1e-5f
 void layernorm_forward(float *out, float *mean, float *rstd, const float *x,
                        const float *g, const float *b, size_t n, size_t c);

@@ -175,43 +175,6 @@ static void quantize_rows(uint8_t *out, float *scale, const float *x, size_t row
     }
 }
 
-/* ---- LayerNorm -------------------------------------------------------------- */
-
-/* layernorm_forward's normalisation (layers.h) without its mean and rstd
- * outputs, its sums taken in 16 lanes so that they vectorise: the float
- * forward adds in order (training's results depend on it), which leaves
- * the int8 forward waiting on one addition after another. */
-PNM_SIMD_CLONES
-static void layernorm_rows(float *out, const float *x, const float *g, const float *bias,
-                           size_t rows, size_t c)
-{
-    enum { LANES = 16 };
-    for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * c;
-        float part[LANES] = {0}, sq[LANES] = {0}, m = 0, v = 0;
-        size_t end = c / LANES * LANES;
-        for (size_t i = 0; i < end; i += LANES)
-            for (size_t k = 0; k < LANES; k++)
-                part[k] += xr[i + k];
-        for (size_t k = 0; k < LANES; k++)
-            m += part[k];
-        for (size_t i = end; i < c; i++)
-            m += xr[i];
-        m /= (float)c;
-        for (size_t i = 0; i < end; i += LANES)
-            for (size_t k = 0; k < LANES; k++)
-                sq[k] += (xr[i + k] - m) * (xr[i + k] - m);
-        for (size_t k = 0; k < LANES; k++)
-            v += sq[k];
-        for (size_t i = end; i < c; i++)
-            v += (xr[i] - m) * (xr[i] - m);
-        float s = 1.0f / sqrtf(v / (float)c + PNM_LAYERNORM_EPS);
-        float *o = out + r * c;
-        for (size_t i = 0; i < c; i++)
-            o[i] = (xr[i] - m) * s * g[i] + bias[i];
-    }
-}
-
 /* ---- products back to floats --------------------------------------------- */
 
 /* out[r][j] += (acc[r][j] - comp[r]) wscale[r] ascale[j] + bias[r]: weights
@@ -375,12 +338,12 @@ const float *pnm_qforward(pnm_qworkspace *ws, const pnm_qweights *q, const pnm_p
     bottleneck(ws, q, p, e, n);
     for (uint32_t l = 0; l < c->layers; l++) {
         const pnm_layer_params *pl = &p->layer[l];
-        layernorm_rows(ws->y, ws->x, pl->ln1_g, pl->ln1_b, n, b);
+        layernorm_forward(ws->y, NULL, NULL, ws->x, pl->ln1_g, pl->ln1_b, n, b);
         token_mixing(ws, &q->layer[l], pl, n);
-        layernorm_rows(ws->y, ws->x, pl->ln2_g, pl->ln2_b, n, b);
+        layernorm_forward(ws->y, NULL, NULL, ws->x, pl->ln2_g, pl->ln2_b, n, b);
         channel_mixing(ws, &q->layer[l], pl, n);
     }
-    layernorm_rows(ws->o, ws->x, p->ln_g, p->ln_b, n, b);
+    layernorm_forward(ws->o, NULL, NULL, ws->x, p->ln_g, p->ln_b, n, b);
     *rows = n;
     return ws->o;
 }
