@@ -11,6 +11,18 @@
 #define PNM_GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 #define PNM_GELU_C 0.044715f
 #define PNM_LOG2_E 1.4426950408889634f
+/* GELU's y = -2 log2(e) u = x (PNM_GELU_Y1 + PNM_GELU_Y3 x^2). */
+#define PNM_GELU_Y1 (-2.0f * PNM_LOG2_E * PNM_GELU_K)
+#define PNM_GELU_Y3 (-2.0f * PNM_LOG2_E * PNM_GELU_K * PNM_GELU_C)
+/* Cephes' exp2f polynomial, 2^f for |f| <= 1/2: 1 + C1 f + ... + C6 f^6.
+ * Named so that the int8 kernels' intrinsics (qkernels.c) evaluate the
+ * same polynomial in the same order and get the same bits. */
+#define PNM_EXP2_C6 1.535336188319500e-4f
+#define PNM_EXP2_C5 1.339887440266574e-3f
+#define PNM_EXP2_C4 9.618437357674640e-3f
+#define PNM_EXP2_C3 5.550332471162809e-2f
+#define PNM_EXP2_C2 2.402264791363012e-1f
+#define PNM_EXP2_C1 6.931472028550421e-1f
 
 /* 2^y, for GELU and softmax. GELU's tanh form is x sigmoid(2u), u = k (x +
  * c x^3): x / (1 + e) with e = exp(-2u) = 2^y, y = -2 log2(e) u. 2^y is
@@ -27,12 +39,12 @@ static inline float pnm_exp2(float y)
     y = y > -125.0f ? y : -125.0f;
     const float round = 12582912.0f; /* 1.5 * 2^23: y + round is y rounded */
     float t = y + round, f = y - (t - round);
-    float p = 1.535336188319500e-4f;
-    p = p * f + 1.339887440266574e-3f;
-    p = p * f + 9.618437357674640e-3f;
-    p = p * f + 5.550332471162809e-2f;
-    p = p * f + 2.402264791363012e-1f;
-    p = p * f + 6.931472028550421e-1f;
+    float p = PNM_EXP2_C6;
+    p = p * f + PNM_EXP2_C5;
+    p = p * f + PNM_EXP2_C4;
+    p = p * f + PNM_EXP2_C3;
+    p = p * f + PNM_EXP2_C2;
+    p = p * f + PNM_EXP2_C1;
     p = p * f + 1.0f;
     /* The integer round(y) is in t's low mantissa bits. */
     int32_t tb, pb;
@@ -46,8 +58,7 @@ static inline float pnm_exp2(float y)
 /* GELU's e = exp(-2u) of x. */
 static inline float pnm_gelu_exp(float x)
 {
-    return pnm_exp2(
-        x * (-2.0f * PNM_LOG2_E * PNM_GELU_K + (-2.0f * PNM_LOG2_E * PNM_GELU_K * PNM_GELU_C) * (x * x)));
+    return pnm_exp2(x * (PNM_GELU_Y1 + PNM_GELU_Y3 * (x * x)));
 }
 
 /* GELU(x) = x sigmoid(2u) = x / (1 + e). */

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gelu.h"
 #include "layers.h"
 #include "simd.h"
 
@@ -85,14 +84,6 @@ static inline uint32_t to_u8(float v, float inv)
     return (uint32_t)q;
 }
 
-/* The larger of m and |v|, as a compare that vectorises (fmaxf's NaN
- * rules make it a libm call; activations are finite). */
-static inline float max_abs(float m, float v)
-{
-    v = fabsf(v);
-    return v > m ? v : m;
-}
-
 /* The largest |x[j]| of n values, taken in 16 lanes: one running maximum
  * is a chain of dependent compares that does not vectorise (it was most of
  * quantize_rows' time). Maxima are exact, so the order does not matter. */
@@ -103,11 +94,11 @@ static inline float row_max_abs(const float *x, size_t n)
     size_t end = n / LANES * LANES;
     for (size_t i = 0; i < end; i += LANES)
         for (size_t k = 0; k < LANES; k++)
-            part[k] = max_abs(part[k], x[i + k]);
+            part[k] = pnm_max_abs(part[k], x[i + k]);
     for (size_t k = 0; k < LANES; k++)
-        m = max_abs(m, part[k]);
+        m = pnm_max_abs(m, part[k]);
     for (size_t i = end; i < n; i++)
-        m = max_abs(m, x[i]);
+        m = pnm_max_abs(m, x[i]);
     return m;
 }
 
@@ -117,7 +108,7 @@ static void column_max(float *max, const float *x, size_t rows, size_t n)
 {
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < n; j++)
-            max[j] = max_abs(max[j], x[r * n + j]);
+            max[j] = pnm_max_abs(max[j], x[r * n + j]);
 }
 
 /* Column maxima to scales: scale[j] = max[j] / 127 in place, inv[j] its
@@ -208,42 +199,6 @@ static void dequant_by_column(float *out, const int32_t *acc, size_t ldc,
     }
 }
 
-/* out[r][j] = GELU((acc[r][j] - comp[r]) wscale[r] ascale[j] + bias[r]), as
- * dequant_by_row, and max[j] = the larger of max[j] and every |out[r][j]|:
- * token mixing's H to G and G's column maxima in one pass, H never stored. */
-PNM_SIMD_CLONES
-static void dequant_gelu_by_row(float *out, float *max, const int32_t *acc, size_t ldc,
-                                const int32_t *comp, const float *wscale, const float *ascale,
-                                const float *bias, size_t rows, size_t n)
-{
-    for (size_t r = 0; r < rows; r++) {
-        const int32_t *a = acc + r * ldc;
-        float *o = out + r * n, ws = wscale[r], bi = bias[r];
-        int32_t cr = comp[r];
-        for (size_t j = 0; j < n; j++) {
-            float g = pnm_gelu((float)(a[j] - cr) * (ws * ascale[j]) + bi);
-            o[j] = g;
-            max[j] = max_abs(max[j], g);
-        }
-    }
-}
-
-/* out[r][j] = GELU((acc[r][j] - comp[j]) ascale[r] wscale[j] + bias[j]), as
- * dequant_by_column: channel mixing's first product to G in one pass. */
-PNM_SIMD_CLONES
-static void dequant_gelu_by_column(float *out, const int32_t *acc, size_t ldc,
-                                   const int32_t *comp, const float *wscale,
-                                   const float *ascale, const float *bias, size_t rows,
-                                   size_t n)
-{
-    for (size_t r = 0; r < rows; r++) {
-        const int32_t *a = acc + r * ldc;
-        float *o = out + r * n, as = ascale[r];
-        for (size_t j = 0; j < n; j++)
-            o[j] = pnm_gelu((float)(a[j] - comp[j]) * (as * wscale[j]) + bias[j]);
-    }
-}
-
 /* ---- the network ---------------------------------------------------------- */
 
 /* out = acc scale + bias, over n values. */
@@ -301,8 +256,8 @@ static void token_mixing(pnm_qworkspace *ws, const pnm_qlayer *ql, const pnm_lay
     for (size_t i = 0; i < ht; i += TOKEN_BLOCK) {
         size_t n = ht - i < TOKEN_BLOCK ? ht - i : TOKEN_BLOCK;
         ws->k->gemm_su(ws->acc, bp, ql->tok_a1 + i * sp, sp, ws->qa, n, bp, kp);
-        dequant_gelu_by_row(ws->g + i * b, gmax, ws->acc, bp, ws->comp + i,
-                            ql->tok_w1.scale + i, ws->col_scale, pl->tok_b1 + i, n, b);
+        ws->k->gelu_rows(ws->g + i * b, gmax, ws->acc, bp, ws->comp + i,
+                         ql->tok_w1.scale + i, ws->col_scale, pl->tok_b1 + i, n, b);
     }
     /* x[:L] += W2[:L] G, G by column. */
     float *ginv = ws->gcol + b;
@@ -321,8 +276,8 @@ static void channel_mixing(pnm_qworkspace *ws, const pnm_qlayer *ql,
     size_t b = c->bottleneck, hc = c->channel_hidden, bp = pnm_qpad(b), hcp = pnm_qpad(hc);
     quantize_rows(ws->qa, ws->row_scale, ws->y, rows, b);
     ws->k->gemm_us(ws->acc, hcp, ws->qa, bp, ql->ch_b1, rows, hcp, bp);
-    dequant_gelu_by_column(ws->g, ws->acc, hcp, ql->ch_comp1, ql->ch_w1.scale, ws->row_scale,
-                           pl->ch_b1, rows, hc);
+    ws->k->gelu_columns(ws->g, NULL, ws->acc, hcp, ql->ch_comp1, ql->ch_w1.scale,
+                        ws->row_scale, pl->ch_b1, rows, hc);
     quantize_rows(ws->qa, ws->row_scale, ws->g, rows, hc);
     ws->k->gemm_us(ws->acc, bp, ws->qa, hcp, ql->ch_b2, rows, bp, hcp);
     dequant_by_column(ws->x, ws->acc, bp, ql->ch_comp2, ql->ch_w2.scale, ws->row_scale,

@@ -1,13 +1,15 @@
-/* The int8 kernels of the quantized forward (qforward.h): a matrix product
- * and the bottleneck's row gather, both accumulating in int32. Integer sums
- * are exact, so every variant gives the same bits: one with AVX-512 VNNI
- * (vpdpbusd: 64 byte products a instruction), the portable code built for
- * AVX2, and the portable code built for the x86-64 baseline (or whatever
- * the compiler targets). Which one runs is the caller's choice, made once:
+/* The kernels of the quantized forward (qforward.h): a matrix product and
+ * the bottleneck's row gather, both accumulating in int32, and the passes
+ * that turn products into floats through GELU (most of the float work).
+ * Integer sums are exact, so every variant gives the same bits: one with
+ * AVX-512 VNNI (vpdpbusd: 64 byte products a instruction), the portable
+ * code built for AVX2, and the portable code built for the x86-64 baseline
+ * (or whatever the compiler targets). Which one runs is the caller's choice, made once:
  * pnm_qkernels_best asks the CPU, so no binary needs VNNI to start. */
 #ifndef PNM_QKERNELS_H
 #define PNM_QKERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,11 +30,39 @@ typedef void pnm_qgemm_fn(int32_t *c, size_t ldc, const void *a, size_t lda,
 typedef void pnm_qgather_fn(int32_t *out, const int8_t *table, const uint16_t *idx, size_t n,
                             size_t c);
 
+/* A product back to floats through GELU, row r of out (rows x n, packed)
+ * from row r of acc (row stride ldc):
+ *   by row (gelu_rows, token mixing's H = W1 Y: weights by row r,
+ *   activations by column j), which also takes the columns' largest |out|:
+ *     out[r][j] = GELU((acc[r][j] - comp[r]) wscale[r] ascale[j] + bias[r])
+ *     max[j] = the larger of max[j] and every |out[r][j]|;
+ *   by column (gelu_columns, channel mixing's Y W1^T: activations by row r,
+ *   weights by column j; max unused, NULL):
+ *     out[r][j] = GELU((acc[r][j] - comp[j]) ascale[r] wscale[j] + bias[j]).
+ * GELU is pnm_gelu (gelu.h). The portable set runs it in C; the others
+ * compute the same operations in the same order with intrinsics, so that
+ * they give the bits the C gives where it contracts a * b + c into an FMA
+ * (PNM_SIMD_CLONES' x86-64-v3 and v4 builds), except where 2^y underflows
+ * or overflows: there the C clamps y and the intrinsics scale exactly
+ * (values below 1e-35 apart). */
+typedef void pnm_qgelu_fn(float *out, float *max, const int32_t *acc, size_t ldc,
+                          const int32_t *comp, const float *wscale, const float *ascale,
+                          const float *bias, size_t rows, size_t n);
+
 typedef struct pnm_qkernels {
     const char *name; /* "avx512vnni", "avx2", "portable" */
     pnm_qgemm_fn *gemm_su, *gemm_us;
     pnm_qgather_fn *gather;
+    pnm_qgelu_fn *gelu_rows, *gelu_columns;
 } pnm_qkernels;
+
+/* The larger of m and |v|, as a compare that vectorises (fmaxf's NaN
+ * rules make it a libm call; activations are finite). */
+static inline float pnm_max_abs(float m, float v)
+{
+    v = fabsf(v);
+    return v > m ? v : m;
+}
 
 /* The fastest set this CPU runs. */
 const pnm_qkernels *pnm_qkernels_best(void);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gelu.h"
 #include "pnm.h"
 #include "tap.h"
 
@@ -99,6 +100,90 @@ static void test_kernels(void)
     const pnm_qkernels *best = pnm_qkernels_best();
     CHECK(best && pnm_qkernels_find(best->name) == best && !pnm_qkernels_find("sse9"),
           "the best set is one this CPU runs; an unknown name is none");
+}
+
+/* A GELU pass of set k against pnm_gelu here (built without FMA, so
+ * within rounding: 1e-6 of the terms' size) and, where VNNI runs, the
+ * portable set's bits (whose C the x86-64-v4 build contracts into FMAs, as
+ * the intrinsics compute), but for the values below 1e-30 that GELU of a
+ * large negative x gives: the C clamps 2^y there. */
+static bool bits_alike(float a, float b)
+{
+    return a == b || (fabsf(a) < 1e-30f && fabsf(b) < 1e-30f);
+}
+
+static void check_gelu_pass(const pnm_qkernels *k, const pnm_qkernels *portable, bool by_row,
+                            size_t rows, size_t n, uint64_t *rng, int *close, int *same)
+{
+    size_t ldc = n + 16;
+    int32_t *acc = malloc(rows * ldc * sizeof *acc), *comp = malloc((rows + n) * sizeof *comp);
+    float *ws = malloc((rows + n) * sizeof *ws), *as = malloc((rows + n) * sizeof *as);
+    float *bias = malloc((rows + n) * sizeof *bias);
+    float *got = malloc(rows * n * sizeof *got), *ref = malloc(rows * n * sizeof *ref);
+    float max[300], ref_max[300];
+    for (size_t i = 0; i < rows * ldc; i++)
+        acc[i] = (int32_t)(pnm_rand_next(rng) >> 44) - (1 << 19);
+    for (size_t i = 0; i < rows + n; i++) {
+        comp[i] = (int32_t)(pnm_rand_next(rng) >> 48) - (1 << 15);
+        ws[i] = 1e-3f + (float)(pnm_rand_next(rng) >> 40) * 1e-10f;
+        as[i] = 2e-3f + (float)(pnm_rand_next(rng) >> 40) * 1e-10f;
+        bias[i] = (float)(pnm_rand_next(rng) >> 40) * 1e-7f - 0.8f;
+    }
+    /* Far out on both sides: 2^y overflows and underflows. */
+    acc[0] = 1 << 30, acc[1] = -(1 << 30), acc[ldc * (rows - 1) + n - 1] = -(1 << 27);
+    for (size_t j = 0; j < n; j++)
+        max[j] = ref_max[j] = j % 3 ? 0.0f : 0.5f;
+    if (by_row)
+        k->gelu_rows(got, max, acc, ldc, comp, ws, as, bias, rows, n);
+    else
+        k->gelu_columns(got, NULL, acc, ldc, comp, ws, as, bias, rows, n);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < n; j++) {
+            size_t w = by_row ? r : j, a = by_row ? j : r; /* weights', activations' index */
+            float h = (float)(acc[r * ldc + j] - comp[w]) * (ws[w] * as[a]);
+            float want = pnm_gelu(h + bias[w]), g = got[r * n + j];
+            *close &= fabsf(g - want) <= 1e-6f * (fabsf(h) + fabsf(bias[w]) + 1.0f);
+            if (by_row)
+                ref_max[j] = pnm_max_abs(ref_max[j], g);
+        }
+    if (by_row)
+        *close &= memcmp(max, ref_max, n * sizeof *max) == 0;
+    if (portable) {
+        float pmax[300];
+        for (size_t j = 0; j < n; j++)
+            pmax[j] = j % 3 ? 0.0f : 0.5f;
+        (by_row ? portable->gelu_rows : portable->gelu_columns)(ref, by_row ? pmax : NULL, acc,
+                                                                ldc, comp, ws, as, bias, rows, n);
+        for (size_t i = 0; i < rows * n; i++)
+            *same &= bits_alike(got[i], ref[i]);
+        for (size_t j = 0; by_row && j < n; j++)
+            *same &= bits_alike(max[j], pmax[j]);
+    }
+    free(acc), free(comp), free(ws), free(as), free(bias), free(got), free(ref);
+}
+
+static void test_gelu_passes(void)
+{
+    static const size_t shapes[][2] = {{1, 16}, {3, 20}, {16, 128}, {5, 5}, {7, 256}, {2, 33}};
+    const pnm_qkernels *portable = pnm_qkernels_find("portable");
+    const pnm_qkernels *vnni = pnm_qkernels_find("avx512vnni");
+    uint64_t rng = 17;
+    for (size_t s = 0; s < N_SETS; s++) {
+        const pnm_qkernels *k = pnm_qkernels_find(set_names[s]);
+        if (!k)
+            continue;
+        int close = 1, same = 1;
+        for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++)
+            for (int by_row = 0; by_row < 2; by_row++)
+                check_gelu_pass(k, k == vnni ? portable : NULL, by_row, shapes[t][0],
+                                shapes[t][1], &rng, &close, &same);
+        char what[128];
+        snprintf(what, sizeof what, "%s: GELU passes follow pnm_gelu, column maxima exact",
+                 set_names[s]);
+        CHECK(close, what);
+        if (k == vnni)
+            CHECK(same, "avx512vnni: GELU passes give the portable set's bits");
+    }
 }
 
 /* Odd sizes: every padding path of the kernels' layouts is taken. */
@@ -313,6 +398,7 @@ done:
 int main(void)
 {
     test_kernels();
+    test_gelu_passes();
     test_quantize();
     test_model_file();
     return tap_done();
