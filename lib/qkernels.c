@@ -141,6 +141,51 @@ static const pnm_qkernels portable = {"portable",      gemm_su_portable, gemm_us
         gemm_##isa(c, ldc, a, lda, b, rows, n, k, false);                                     \
     }
 
+/* Both GELU passes (qkernels.h) for an instruction set, `width` columns at
+ * a time down all the rows, so that the columns' scales (and by column the
+ * weights' terms) and maxima stay in registers. Each set gives, with the
+ * suffix isa: fvec, ivec and mask types; tail_isa(j, n), the lanes of
+ * columns j.. of n; loadf_isa, loadi_isa (p, mask) and storef_isa (p,
+ * mask, v), which touch only those lanes (loads give 0 elsewhere); set1f
+ * and set1i; max_abs_isa(m, v), the larger of m and |v|; and
+ * dequant_gelu_isa(a, c, s, t, bias) = GELU((a - c) (s t) + bias). */
+#define GELU_PASSES(isa, attr, width)                                                        \
+    attr static void gelu_rows_##isa(float *out, float *max, const int32_t *acc, size_t ldc, \
+                                     const int32_t *comp, const float *wscale,                \
+                                     const float *ascale, const float *bias, size_t rows,     \
+                                     size_t n)                                                \
+    {                                                                                         \
+        for (size_t j = 0; j < n; j += width) {                                               \
+            mask_##isa m = tail_##isa(j, n);                                                  \
+            fvec_##isa as = loadf_##isa(ascale + j, m), mx = loadf_##isa(max + j, m);         \
+            for (size_t r = 0; r < rows; r++) {                                               \
+                fvec_##isa g = dequant_gelu_##isa(loadi_##isa(acc + r * ldc + j, m),          \
+                                                  set1i_##isa(comp[r]),                       \
+                                                  set1f_##isa(wscale[r]), as,                 \
+                                                  set1f_##isa(bias[r]));                      \
+                storef_##isa(out + r * n + j, m, g);                                          \
+                mx = max_abs_##isa(mx, g);                                                    \
+            }                                                                                 \
+            storef_##isa(max + j, m, mx);                                                     \
+        }                                                                                     \
+    }                                                                                         \
+    attr static void gelu_columns_##isa(float *out, float *max, const int32_t *acc,          \
+                                        size_t ldc, const int32_t *comp, const float *wscale, \
+                                        const float *ascale, const float *bias, size_t rows,  \
+                                        size_t n)                                             \
+    {                                                                                         \
+        (void)max;                                                                            \
+        for (size_t j = 0; j < n; j += width) {                                               \
+            mask_##isa m = tail_##isa(j, n);                                                  \
+            ivec_##isa c = loadi_##isa(comp + j, m);                                          \
+            fvec_##isa ws = loadf_##isa(wscale + j, m), bi = loadf_##isa(bias + j, m);        \
+            for (size_t r = 0; r < rows; r++)                                                 \
+                storef_##isa(out + r * n + j, m,                                              \
+                             dequant_gelu_##isa(loadi_##isa(acc + r * ldc + j, m), c,         \
+                                                set1f_##isa(ascale[r]), ws, bi));             \
+        }                                                                                     \
+    }
+
 /* ---- AVX2 ------------------------------------------------------------------ */
 
 /* The portable gather, built for AVX2; the product by hand below. */
@@ -199,8 +244,87 @@ AVX2 INLINE void gemm_rows_avx2(int32_t *c, size_t ldc, const uint8_t *a, size_t
 
 GEMM_FLAVOURS(avx2, AVX2, 2)
 
-static const pnm_qkernels avx2 = {"avx2",      gemm_su_avx2, gemm_us_avx2,
-                                  gather_avx2, gelu_rows_c,  gelu_columns_c};
+#define AVX2_FMA __attribute__((target("avx2,fma")))
+
+/* GELU of 8 values as pnm_gelu computes it, operation for operation and
+ * so to the bit (the clamps included), with vroundps for the rounding:
+ * three times as fast as GCC's AVX2 build of the C, which goes through
+ * blends for the clamps (0.5 against 1.7 ns a value on Zen 4). */
+AVX2_FMA INLINE __m256 gelu_avx2(__m256 x)
+{
+    __m256 y = _mm256_mul_ps(
+        x, _mm256_fmadd_ps(_mm256_set1_ps(PNM_GELU_Y3), _mm256_mul_ps(x, x),
+                           _mm256_set1_ps(PNM_GELU_Y1)));
+    y = _mm256_max_ps(_mm256_min_ps(y, _mm256_set1_ps(125.0f)), _mm256_set1_ps(-125.0f));
+    __m256 r = _mm256_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 f = _mm256_sub_ps(y, r);
+    __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(PNM_EXP2_C6), f, _mm256_set1_ps(PNM_EXP2_C5));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(PNM_EXP2_C4));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(PNM_EXP2_C3));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(PNM_EXP2_C2));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(PNM_EXP2_C1));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+    __m256i exp = _mm256_slli_epi32(_mm256_cvtps_epi32(r), 23);
+    __m256 e = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), exp));
+    return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+typedef __m256 fvec_avx2;
+typedef __m256i ivec_avx2;
+/* The lanes used (all ones there), and whether that is all 8: vmaskmovps
+ * is slow (on Zen 4 it made the pass twice as long), so only the last
+ * columns go through it. */
+typedef struct mask_avx2 {
+    __m256i lanes;
+    bool all;
+} mask_avx2;
+
+AVX2_FMA INLINE mask_avx2 tail_avx2(size_t j, size_t n)
+{
+    int left = n - j >= 8 ? 8 : (int)(n - j);
+    __m256i lanes =
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return (mask_avx2){lanes, left == 8};
+}
+
+AVX2_FMA INLINE fvec_avx2 loadf_avx2(const float *p, mask_avx2 m)
+{
+    return m.all ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m.lanes);
+}
+
+AVX2_FMA INLINE ivec_avx2 loadi_avx2(const int32_t *p, mask_avx2 m)
+{
+    return m.all ? _mm256_loadu_si256((const void *)p) : _mm256_maskload_epi32(p, m.lanes);
+}
+
+AVX2_FMA INLINE void storef_avx2(float *p, mask_avx2 m, fvec_avx2 v)
+{
+    if (m.all)
+        _mm256_storeu_ps(p, v);
+    else
+        _mm256_maskstore_ps(p, m.lanes, v);
+}
+
+#define set1f_avx2 _mm256_set1_ps
+#define set1i_avx2 _mm256_set1_epi32
+
+AVX2_FMA INLINE fvec_avx2 max_abs_avx2(fvec_avx2 m, fvec_avx2 v)
+{
+    v = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)));
+    return _mm256_max_ps(v, m);
+}
+
+AVX2_FMA INLINE fvec_avx2 dequant_gelu_avx2(ivec_avx2 a, ivec_avx2 c, fvec_avx2 s, fvec_avx2 t,
+                                           fvec_avx2 bias)
+{
+    fvec_avx2 h = _mm256_cvtepi32_ps(_mm256_sub_epi32(a, c));
+    return gelu_avx2(_mm256_fmadd_ps(h, _mm256_mul_ps(s, t), bias));
+}
+
+GELU_PASSES(avx2, AVX2_FMA, 8)
+
+static const pnm_qkernels avx2 = {"avx2",      gemm_su_avx2,   gemm_us_avx2,
+                                  gather_avx2, gelu_rows_avx2, gelu_columns_avx2};
 
 /* ---- AVX-512 VNNI -------------------------------------------------------- */
 
@@ -333,52 +457,34 @@ VNNI INLINE __m512 gelu_avx512(__m512 x)
     return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
 }
 
-/* The lanes of columns j.. of n (all 16, or the last n - j). */
-VNNI INLINE __mmask16 tail_mask(size_t j, size_t n)
+typedef __m512 fvec_vnni;
+typedef __m512i ivec_vnni;
+typedef __mmask16 mask_vnni;
+
+VNNI INLINE mask_vnni tail_vnni(size_t j, size_t n)
 {
     return n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
 }
 
-/* 16 columns at a time down all the rows: the columns' scales (and by
- * column the weights' terms) and maxima stay in registers. */
-VNNI static void gelu_rows_vnni(float *out, float *max, const int32_t *acc, size_t ldc,
-                                const int32_t *comp, const float *wscale,
-                                const float *ascale, const float *bias, size_t rows, size_t n)
+#define loadf_vnni(p, m) _mm512_maskz_loadu_ps(m, p)
+#define loadi_vnni(p, m) _mm512_maskz_loadu_epi32(m, p)
+#define storef_vnni _mm512_mask_storeu_ps
+#define set1f_vnni _mm512_set1_ps
+#define set1i_vnni _mm512_set1_epi32
+
+VNNI INLINE fvec_vnni max_abs_vnni(fvec_vnni m, fvec_vnni v)
 {
-    for (size_t j = 0; j < n; j += 16) {
-        __mmask16 m = tail_mask(j, n);
-        __m512 as = _mm512_maskz_loadu_ps(m, ascale + j), mx = _mm512_maskz_loadu_ps(m, max + j);
-        for (size_t r = 0; r < rows; r++) {
-            __m512i a = _mm512_maskz_loadu_epi32(m, acc + r * ldc + j);
-            __m512 h = _mm512_cvtepi32_ps(_mm512_sub_epi32(a, _mm512_set1_epi32(comp[r])));
-            __m512 g = gelu_avx512(_mm512_fmadd_ps(
-                h, _mm512_mul_ps(_mm512_set1_ps(wscale[r]), as), _mm512_set1_ps(bias[r])));
-            _mm512_mask_storeu_ps(out + r * n + j, m, g);
-            mx = _mm512_max_ps(_mm512_abs_ps(g), mx);
-        }
-        _mm512_mask_storeu_ps(max + j, m, mx);
-    }
+    return _mm512_max_ps(_mm512_abs_ps(v), m);
 }
 
-VNNI static void gelu_columns_vnni(float *out, float *max, const int32_t *acc, size_t ldc,
-                                   const int32_t *comp, const float *wscale,
-                                   const float *ascale, const float *bias, size_t rows,
-                                   size_t n)
+VNNI INLINE fvec_vnni dequant_gelu_vnni(ivec_vnni a, ivec_vnni c, fvec_vnni s, fvec_vnni t,
+                                       fvec_vnni bias)
 {
-    (void)max;
-    for (size_t j = 0; j < n; j += 16) {
-        __mmask16 m = tail_mask(j, n);
-        __m512i c = _mm512_maskz_loadu_epi32(m, comp + j);
-        __m512 ws = _mm512_maskz_loadu_ps(m, wscale + j), bi = _mm512_maskz_loadu_ps(m, bias + j);
-        for (size_t r = 0; r < rows; r++) {
-            __m512i a = _mm512_maskz_loadu_epi32(m, acc + r * ldc + j);
-            __m512 h = _mm512_cvtepi32_ps(_mm512_sub_epi32(a, c));
-            __m512 g = gelu_avx512(
-                _mm512_fmadd_ps(h, _mm512_mul_ps(_mm512_set1_ps(ascale[r]), ws), bi));
-            _mm512_mask_storeu_ps(out + r * n + j, m, g);
-        }
-    }
+    fvec_vnni h = _mm512_cvtepi32_ps(_mm512_sub_epi32(a, c));
+    return gelu_avx512(_mm512_fmadd_ps(h, _mm512_mul_ps(s, t), bias));
 }
+
+GELU_PASSES(vnni, VNNI, 16)
 
 static const pnm_qkernels vnni = {"avx512vnni", gemm_su_vnni,   gemm_us_vnni,
                                   gather_vnni,  gelu_rows_vnni, gelu_columns_vnni};
@@ -395,7 +501,7 @@ const pnm_qkernels *pnm_qkernels_find(const char *name)
         return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")
                    ? &vnni : NULL;
     if (strcmp(name, avx2.name) == 0)
-        return __builtin_cpu_supports("avx2") ? &avx2 : NULL;
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &avx2 : NULL;
 #endif
     return strcmp(name, portable.name) == 0 ? &portable : NULL;
 }
