@@ -326,6 +326,68 @@ GELU_PASSES(avx2, AVX2_FMA, 8)
 static const pnm_qkernels avx2 = {"avx2",      gemm_su_avx2,   gemm_us_avx2,
                                   gather_avx2, gelu_rows_avx2, gelu_columns_avx2};
 
+/* ---- AVX-512 --------------------------------------------------------------- */
+
+/* AVX-512F alone: the GELU passes of the avx512vnni set, and of the avx512
+ * set (a processor with AVX-512 but not VNNI, Skylake-SP for one: the AVX2
+ * products and gather, the GELU 16 values a vector). */
+#define AVX512 __attribute__((target("avx512f")))
+
+/* GELU of 16 values as pnm_gelu computes it, operation for operation, but
+ * for 2^y: vrndscaleps rounds y (the C adds and takes away 1.5 * 2^23) and
+ * vscalefps puts round(y) into the exponent, where the C adds it to the
+ * bits and so must clamp y first (vscalefps overflows to inf and
+ * underflows to 0 by itself, and x / (1 + e) is then -0 or x). Five
+ * operations of some twenty fewer: the pass was a third of pnm-classify. */
+AVX512 INLINE __m512 gelu_avx512(__m512 x)
+{
+    __m512 y = _mm512_mul_ps(
+        x, _mm512_fmadd_ps(_mm512_set1_ps(PNM_GELU_Y3), _mm512_mul_ps(x, x),
+                           _mm512_set1_ps(PNM_GELU_Y1)));
+    __m512 r = _mm512_roundscale_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(y, r);
+    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(PNM_EXP2_C6), f, _mm512_set1_ps(PNM_EXP2_C5));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(PNM_EXP2_C4));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(PNM_EXP2_C3));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(PNM_EXP2_C2));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(PNM_EXP2_C1));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    __m512 e = _mm512_scalef_ps(p, r);
+    return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+typedef __m512 fvec_avx512;
+typedef __m512i ivec_avx512;
+typedef __mmask16 mask_avx512;
+
+AVX512 INLINE mask_avx512 tail_avx512(size_t j, size_t n)
+{
+    return n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+}
+
+#define loadf_avx512(p, m) _mm512_maskz_loadu_ps(m, p)
+#define loadi_avx512(p, m) _mm512_maskz_loadu_epi32(m, p)
+#define storef_avx512 _mm512_mask_storeu_ps
+#define set1f_avx512 _mm512_set1_ps
+#define set1i_avx512 _mm512_set1_epi32
+
+AVX512 INLINE fvec_avx512 max_abs_avx512(fvec_avx512 m, fvec_avx512 v)
+{
+    return _mm512_max_ps(_mm512_abs_ps(v), m);
+}
+
+AVX512 INLINE fvec_avx512 dequant_gelu_avx512(ivec_avx512 a, ivec_avx512 c, fvec_avx512 s,
+                                             fvec_avx512 t, fvec_avx512 bias)
+{
+    fvec_avx512 h = _mm512_cvtepi32_ps(_mm512_sub_epi32(a, c));
+    return gelu_avx512(_mm512_fmadd_ps(h, _mm512_mul_ps(s, t), bias));
+}
+
+GELU_PASSES(avx512, AVX512, 16)
+
+static const pnm_qkernels avx512 = {"avx512",    gemm_su_avx2,     gemm_us_avx2,
+                                    gather_avx2, gelu_rows_avx512, gelu_columns_avx512};
+
 /* ---- AVX-512 VNNI -------------------------------------------------------- */
 
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni,fma")))
@@ -434,60 +496,9 @@ VNNI static void gather_vnni(int32_t *out, const int8_t *table, const uint16_t *
     }
 }
 
-/* GELU of 16 values as pnm_gelu computes it, operation for operation, but
- * for 2^y: vrndscaleps rounds y (the C adds and takes away 1.5 * 2^23) and
- * vscalefps puts round(y) into the exponent, where the C adds it to the
- * bits and so must clamp y first (vscalefps overflows to inf and
- * underflows to 0 by itself, and x / (1 + e) is then -0 or x). Five
- * operations of some twenty fewer: the pass was a third of pnm-classify. */
-VNNI INLINE __m512 gelu_avx512(__m512 x)
-{
-    __m512 y = _mm512_mul_ps(
-        x, _mm512_fmadd_ps(_mm512_set1_ps(PNM_GELU_Y3), _mm512_mul_ps(x, x),
-                           _mm512_set1_ps(PNM_GELU_Y1)));
-    __m512 r = _mm512_roundscale_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 f = _mm512_sub_ps(y, r);
-    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(PNM_EXP2_C6), f, _mm512_set1_ps(PNM_EXP2_C5));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(PNM_EXP2_C4));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(PNM_EXP2_C3));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(PNM_EXP2_C2));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(PNM_EXP2_C1));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
-    __m512 e = _mm512_scalef_ps(p, r);
-    return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-}
 
-typedef __m512 fvec_vnni;
-typedef __m512i ivec_vnni;
-typedef __mmask16 mask_vnni;
-
-VNNI INLINE mask_vnni tail_vnni(size_t j, size_t n)
-{
-    return n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
-}
-
-#define loadf_vnni(p, m) _mm512_maskz_loadu_ps(m, p)
-#define loadi_vnni(p, m) _mm512_maskz_loadu_epi32(m, p)
-#define storef_vnni _mm512_mask_storeu_ps
-#define set1f_vnni _mm512_set1_ps
-#define set1i_vnni _mm512_set1_epi32
-
-VNNI INLINE fvec_vnni max_abs_vnni(fvec_vnni m, fvec_vnni v)
-{
-    return _mm512_max_ps(_mm512_abs_ps(v), m);
-}
-
-VNNI INLINE fvec_vnni dequant_gelu_vnni(ivec_vnni a, ivec_vnni c, fvec_vnni s, fvec_vnni t,
-                                       fvec_vnni bias)
-{
-    fvec_vnni h = _mm512_cvtepi32_ps(_mm512_sub_epi32(a, c));
-    return gelu_avx512(_mm512_fmadd_ps(h, _mm512_mul_ps(s, t), bias));
-}
-
-GELU_PASSES(vnni, VNNI, 16)
-
-static const pnm_qkernels vnni = {"avx512vnni", gemm_su_vnni,   gemm_us_vnni,
-                                  gather_vnni,  gelu_rows_vnni, gelu_columns_vnni};
+static const pnm_qkernels vnni = {"avx512vnni", gemm_su_vnni,     gemm_us_vnni,
+                                  gather_vnni,  gelu_rows_avx512, gelu_columns_avx512};
 
 #endif /* PNM_X86 */
 
@@ -500,6 +511,9 @@ const pnm_qkernels *pnm_qkernels_find(const char *name)
     if (strcmp(name, vnni.name) == 0)
         return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")
                    ? &vnni : NULL;
+    if (strcmp(name, avx512.name) == 0)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") ? &avx512
+                                                                                  : NULL;
     if (strcmp(name, avx2.name) == 0)
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &avx2 : NULL;
 #endif
@@ -509,6 +523,8 @@ const pnm_qkernels *pnm_qkernels_find(const char *name)
 const pnm_qkernels *pnm_qkernels_best(void)
 {
     const pnm_qkernels *k = pnm_qkernels_find("avx512vnni");
+    if (!k)
+        k = pnm_qkernels_find("avx512");
     if (!k)
         k = pnm_qkernels_find("avx2");
     return k ? k : &portable;

@@ -2,10 +2,13 @@
  * the bottleneck's row gather, both accumulating in int32, and the passes
  * that turn products into floats through GELU (most of the float work).
  * Integer sums are exact, so every variant gives the same bits: one with
- * AVX-512 VNNI (vpdpbusd: 64 byte products a instruction), the portable
- * code built for AVX2, and the portable code built for the x86-64 baseline
- * (or whatever the compiler targets). Which one runs is the caller's choice, made once:
- * pnm_qkernels_best asks the CPU, so no binary needs VNNI to start. */
+ * AVX-512 VNNI (vpdpbusd: 64 byte products a instruction), one with AVX2
+ * (the products by hand, the gather as the portable code built for AVX2),
+ * the AVX2 one with AVX-512's GELU passes for processors with AVX-512 but
+ * not VNNI, and the portable code built for the x86-64 baseline (or
+ * whatever the compiler targets). Which one runs is the caller's choice,
+ * made once: pnm_qkernels_best asks the CPU, so no binary needs VNNI to
+ * start. */
 #ifndef PNM_QKERNELS_H
 #define PNM_QKERNELS_H
 
@@ -50,7 +53,7 @@ typedef void pnm_qgelu_fn(float *out, float *max, const int32_t *acc, size_t ldc
                           const float *bias, size_t rows, size_t n);
 
 typedef struct pnm_qkernels {
-    const char *name; /* "avx512vnni", "avx2", "portable" */
+    const char *name; /* "avx512vnni", "avx512", "avx2", "portable" */
     pnm_qgemm_fn *gemm_su, *gemm_us;
     pnm_qgather_fn *gather;
     pnm_qgelu_fn *gelu_rows, *gelu_columns;

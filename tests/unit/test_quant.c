@@ -9,7 +9,7 @@
 #include "pnm.h"
 #include "tap.h"
 
-static const char *const set_names[] = {"portable", "avx2", "avx512vnni"};
+static const char *const set_names[] = {"portable", "avx2", "avx512", "avx512vnni"};
 #define N_SETS (sizeof set_names / sizeof *set_names)
 
 static uint8_t rand_byte(uint64_t *rng)
