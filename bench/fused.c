@@ -15,8 +15,8 @@
  *            an int8 model runs one example a call all the same)
  *
  * With an int8 model, -k names the kernel set forward1 and forward64 use
- * (qkernels.h: avx512vnni, avx2 or portable; default the best this CPU
- * runs), to time the fallbacks; the other timings use the best.
+ * (qkernels.h: avx512vnni, avx512, avx2 or portable; default the best this
+ * CPU runs), to time the fallbacks; the other timings use the best.
  *
  * Output: one "key value" line each, for scripts/bench-model. The floating
  * point operations of the network are counted per example from the model's
