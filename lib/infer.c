@@ -15,6 +15,7 @@ int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err)
 {
     memset(r, 0, sizeof *r);
     r->m = m;
+    r->tag_probs = true;
     if (pnm_bio_init(&r->bio, (const char *const *)m->tags, m->config.n_tags, err))
         return -1;
     r->ws = pnm_workspace_new(&m->config);
@@ -42,6 +43,12 @@ int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err)
     return 0;
 }
 
+void pnm_runner_set_tag_probs(pnm_runner *r, bool on)
+{
+    r->tag_probs = on;
+    pnm_workspace_set_tag_probs(r->ws, on);
+}
+
 void pnm_runner_free(pnm_runner *r)
 {
     pnm_workspace_free(r->ws);
@@ -54,26 +61,31 @@ void pnm_runner_free(pnm_runner *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The tags decode the logits (bio.h, crf.h); probabilities, when wanted,
+ * are the workspace's softmax or the CRF's marginals. */
 static void prediction_of(pnm_runner *r, uint64_t line, uint32_t n_words, pnm_prediction *out)
 {
     const pnm_model *m = r->m;
     out->line = line;
     out->n_words = n_words;
     out->label_probs = m->config.n_labels ? pnm_label_probs(r->ws, 0) : NULL;
-    out->tag_probs = m->config.n_tags ? pnm_tag_probs(r->ws, 0, &out->rows) : NULL;
+    out->tag_probs = NULL;
     out->tags = NULL;
     out->outside = r->bio.outside;
-    if (!out->tag_probs) {
+    if (!m->config.n_tags) {
         pnm_output_rows(r->ws, 0, &out->rows);
         return;
     }
     out->tags = r->tags;
+    const float *x = pnm_tag_logits(r->ws, 0, &out->rows);
     if (!m->config.crf) {
-        pnm_bio_decode(&r->bio, out->tag_probs, out->rows, r->tags, r->scratch);
+        pnm_bio_decode(&r->bio, x, out->rows, r->tags, r->scratch);
+        out->tag_probs = r->tag_probs ? pnm_tag_probs(r->ws, 0, &out->rows) : NULL;
         return;
     }
-    const float *x = pnm_tag_logits(r->ws, 0, &out->rows);
     pnm_crf_decode(&r->crf, x, out->rows, r->tags, r->scratch);
+    if (!r->tag_probs)
+        return;
     pnm_crf_forward(&r->crf, x, out->rows, r->alpha, r->beta);
     pnm_crf_marginals(&r->crf, out->rows, r->alpha, r->beta, r->marginals);
     out->tag_probs = r->marginals;
@@ -159,7 +171,7 @@ uint32_t pnm_prediction_tag(const pnm_model *m, const pnm_prediction *p, uint32_
         return p->outside;
     }
     uint32_t k = p->tags[t];
-    *prob = p->tag_probs[(size_t)t * nt + k];
+    *prob = p->tag_probs ? p->tag_probs[(size_t)t * nt + k] : 0.0f;
     return k;
 }
 
@@ -194,7 +206,7 @@ static void print_json(FILE *out, const pnm_model *m, const pnm_prediction *p,
             putc(']', out);
         }
     }
-    if (p->tag_probs) {
+    if (p->tags) {
         fputs(",\"tags\":[", out);
         for (uint32_t t = 0; t < p->n_words; t++) {
             float prob;
@@ -208,6 +220,11 @@ static void print_json(FILE *out, const pnm_model *m, const pnm_prediction *p,
         putc(']', out);
     }
     fputs("}\n", out);
+}
+
+bool pnm_print_needs_tag_probs(const pnm_print_options *o)
+{
+    return o->probs || o->format == PNM_FORMAT_JSON;
 }
 
 void pnm_prediction_print(FILE *out, const pnm_model *m, const pnm_prediction *p,
@@ -229,7 +246,7 @@ void pnm_prediction_print(FILE *out, const pnm_model *m, const pnm_prediction *p
         if (probs)
             fprintf(out, " %.4f", p->label_probs[ids[j]]);
     }
-    if (p->tag_probs) {
+    if (p->tags) {
         if (k || tsv)
             putc('\t', out);
         for (uint32_t t = 0; t < p->n_words; t++) {

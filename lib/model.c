@@ -245,6 +245,7 @@ struct pnm_workspace {
     uint8_t *crf_scored;           /* E */
     const float *const *ext_rows;  /* heads-only mode: caller's outputs */
     size_t n;
+    bool no_tag_probs;             /* pnm_workspace_set_tag_probs(ws, false) */
 };
 
 pnm_workspace *pnm_workspace_new(const pnm_config *c)
@@ -253,6 +254,11 @@ pnm_workspace *pnm_workspace_new(const pnm_config *c)
     if (ws)
         ws->c = *c;
     return ws;
+}
+
+void pnm_workspace_set_tag_probs(pnm_workspace *ws, bool on)
+{
+    ws->no_tag_probs = !on;
 }
 
 #define WS_ROW_BUFFERS(X)                                                       \
@@ -302,9 +308,11 @@ static int ws_reserve(pnm_workspace *ws, size_t rows, size_t examples, bool trai
         return 0;
     const pnm_config *c = &ws->c;
     pnm_config keep = *c;
+    bool no_tag_probs = ws->no_tag_probs;
     ws_release(ws);
     memset(ws, 0, sizeof *ws);
     ws->c = keep;
+    ws->no_tag_probs = no_tag_probs;
     rows = rows > 64 ? rows : 64;
     examples = examples > 8 ? examples : 8;
     size_t b = c->bottleneck, ht = c->token_hidden, hc = c->channel_hidden;
@@ -338,6 +346,7 @@ static int ws_reserve(pnm_workspace *ws, size_t rows, size_t examples, bool trai
         ws_release(ws);
         memset(ws, 0, sizeof *ws);
         ws->c = keep;
+        ws->no_tag_probs = no_tag_probs;
         return pnm_error_set(err, "out of memory for %zu rows of activations", rows);
     }
     ws->cap_rows = rows, ws->cap_examples = examples, ws->training = training;
@@ -480,6 +489,16 @@ static void heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspac
     }
 }
 
+/* Inference's probabilities from the logits of n examples of total rows:
+ * the labels', and the tags' unless the caller decodes the logits alone. */
+static void inference_probs(pnm_workspace *ws, size_t n, size_t total)
+{
+    size_t k = ws->c.n_labels, nt = ws->c.n_tags;
+    softmax_rows(ws->label_probs, ws->label_logits, k ? n : 0, k);
+    if (!ws->no_tag_probs)
+        softmax_rows(ws->tag_probs, ws->tag_logits, nt ? total : 0, nt);
+}
+
 /* The CRF's loss of example i over its words (up to s), keeping what its
  * backward needs; pnm_crf_set has been called. */
 static double crf_loss(pnm_workspace *ws, const pnm_example *e, size_t i,
@@ -560,8 +579,7 @@ double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
     heads_forward(c, p, ws, n, NULL);
     if (!opt) {
         /* Inference: no loss; the probabilities as pnm_heads_forward has them. */
-        softmax_rows(ws->label_probs, ws->label_logits, k ? n : 0, k);
-        softmax_rows(ws->tag_probs, ws->tag_logits, nt ? total : 0, nt);
+        inference_probs(ws, n, total);
         return 0;
     }
     if (c->crf)
@@ -752,7 +770,6 @@ int pnm_heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *w
     for (size_t i = 0; i < n; i++)
         ws->row_start[i + 1] = ws->row_start[i] + rows[i];
     heads_forward(c, p, ws, n, outputs);
-    softmax_rows(ws->label_probs, ws->label_logits, c->n_labels ? n : 0, c->n_labels);
-    softmax_rows(ws->tag_probs, ws->tag_logits, c->n_tags ? total : 0, c->n_tags);
+    inference_probs(ws, n, total);
     return 0;
 }

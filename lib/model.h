@@ -102,6 +102,12 @@ static inline uint32_t pnm_example_rows(const pnm_example *e, uint32_t seq_len)
 typedef struct pnm_workspace pnm_workspace;
 pnm_workspace *pnm_workspace_new(const pnm_config *c);
 void pnm_workspace_free(pnm_workspace *ws);
+/* Whether inference (pnm_forward without options, pnm_heads_forward)
+ * computes the tags' softmax for pnm_tag_probs: on by default. Off, only
+ * the logits are left (pnm_tag_logits), for a caller that decodes them
+ * (bio.h, crf.h) and wants no probability: an exponential per tag and word
+ * saved. Training computes them whatever this says. */
+void pnm_workspace_set_tag_probs(pnm_workspace *ws, bool on);
 
 /* Training options that shape one step. */
 typedef struct pnm_step_options {
@@ -133,7 +139,8 @@ void pnm_backward(const pnm_config *c, const pnm_params *p, const pnm_params *g,
 /* Results of the last forward, for example i of the shard. */
 const float *pnm_output_rows(const pnm_workspace *ws, size_t i, uint32_t *rows); /* O, rows x b */
 const float *pnm_label_probs(const pnm_workspace *ws, size_t i);                 /* n_labels */
-/* The tags' per-word softmax; with crf, decode the logits with crf.h instead. */
+/* The tags' per-word softmax (not after an inference with tag
+ * probabilities off); with crf, decode the logits with crf.h instead. */
 const float *pnm_tag_probs(const pnm_workspace *ws, size_t i, uint32_t *rows);   /* rows x n_tags */
 /* Until a backward, which overwrites them: */
 const float *pnm_tag_logits(const pnm_workspace *ws, size_t i, uint32_t *rows);  /* rows x n_tags */

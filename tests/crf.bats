@@ -41,6 +41,18 @@ setup() {
     assert_output ""
 }
 
+@test "crf: the tags are the same with and without --probs (no forward-backward without)" {
+    cut -f2 "$TOY" | features_of "$M" > toy.feat
+    pnm-classify -m "$M" -F tsv toy.feat > plain.tsv
+    pnm-classify -m "$M" -F tsv --probs toy.feat | cut -f1-3 |
+        sed 's/ [01]\.[0-9]\{4\}//g' > probs.tsv
+    [ "$(wc -l < plain.tsv)" -eq "$(wc -l < "$TOY")" ]
+    cmp plain.tsv probs.tsv
+    # JSON carries the probabilities (the marginals) and the same tags.
+    run bash -c "pnm-classify -m '$M' -F json toy.feat | head -1"
+    assert_output --regexp '"tag_probs":\[[01]'
+}
+
 @test "crf: the pipeline's predictions score exactly what pnm-train reported (ATIS, 120 tags)" {
     need_atis
     assert_scores_as_trained "$DATA/atis" --preset x-small -e 2 -t 2 --crf
