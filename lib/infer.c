@@ -20,10 +20,11 @@ int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err)
         return -1;
     r->ws = pnm_workspace_new(&m->config);
     r->qws = m->qw ? pnm_qworkspace_new(&m->config, NULL) : NULL;
+    r->qh = m->qw ? pnm_qheads_new(&m->config, NULL) : NULL;
     /* The CRF's Viterbi scores fit in the BIO decoder's scratch. */
     r->scratch = malloc(pnm_bio_scratch_size(&r->bio, m->config.seq_len) + 1);
     r->tags = malloc((size_t)m->config.seq_len * sizeof *r->tags);
-    if (!r->ws || (m->qw && !r->qws) || !r->scratch || !r->tags) {
+    if (!r->ws || (m->qw && (!r->qws || !r->qh)) || !r->scratch || !r->tags) {
         pnm_runner_free(r);
         return pnm_error_set(err, "out of memory");
     }
@@ -53,6 +54,7 @@ void pnm_runner_free(pnm_runner *r)
 {
     pnm_workspace_free(r->ws);
     pnm_qworkspace_free(r->qws);
+    pnm_qheads_free(r->qh);
     pnm_bio_free(&r->bio);
     free(r->scratch);
     free(r->tags);
@@ -91,10 +93,20 @@ static void prediction_of(pnm_runner *r, uint64_t line, uint32_t n_words, pnm_pr
     out->tag_probs = r->marginals;
 }
 
+/* The heads on a mixer output o of rows rows, results in r->ws: an int8
+ * model's in qheads.c. */
+static int heads(pnm_runner *r, const float *o, uint32_t rows, pnm_error *err)
+{
+    const pnm_model *m = r->m;
+    if (r->qh)
+        return pnm_qheads_forward(r->qh, m->qw, &m->p, r->ws, o, rows, err);
+    return pnm_heads_forward(&m->config, &m->p, r->ws, &o, &rows, 1, err);
+}
+
 /* The network on one example. With o NULL, the whole of it, its results in
  * r->ws as pnm_forward leaves them: an int8 model's mixer runs in
- * qforward.c, then the float heads. With o, only the mixer's output is
- * wanted: *o and *rows (the float forward runs the heads all the same). */
+ * qforward.c, then its heads. With o, only the mixer's output is wanted:
+ * *o and *rows (the float forward runs the heads all the same). */
 static int run(pnm_runner *r, const pnm_features *f, const float **o, uint32_t *rows,
                pnm_error *err)
 {
@@ -105,7 +117,7 @@ static int run(pnm_runner *r, const pnm_features *f, const float **o, uint32_t *
         const float *out = pnm_qforward(r->qws, m->qw, &m->p, &e, &n);
         if (o)
             *o = out, *rows = n;
-        return o ? 0 : pnm_heads_forward(&m->config, &m->p, r->ws, &out, &n, 1, err);
+        return o ? 0 : heads(r, out, n, err);
     }
     if (pnm_forward(&m->config, &m->p, r->ws, &e, 1, NULL, err) < 0)
         return -1;
@@ -139,8 +151,7 @@ int pnm_infer_features(pnm_runner *r, const pnm_features *f, pnm_prediction *out
 int pnm_infer_hidden(pnm_runner *r, const pnm_hidden *h, pnm_prediction *out,
                      pnm_error *err)
 {
-    const float *rows[1] = {h->values};
-    if (pnm_heads_forward(&r->m->config, &r->m->p, r->ws, rows, &h->rows, 1, err))
+    if (heads(r, h->values, h->rows, err))
         return -1;
     prediction_of(r, h->line, h->n_words, out);
     return 0;

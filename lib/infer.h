@@ -15,6 +15,7 @@
 #include "model.h"
 #include "modelfile.h"
 #include "qforward.h"
+#include "qheads.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,6 +27,7 @@ typedef struct pnm_runner {
     const pnm_model *m;
     pnm_workspace *ws;
     pnm_qworkspace *qws; /* the int8 forward's, for an int8 model (else NULL) */
+    pnm_qheads *qh;      /* its heads' (qheads.h), likewise */
     pnm_bio bio;
     void *scratch;
     uint32_t *tags;   /* seq_len decoded tags */

@@ -32,6 +32,13 @@ setup() {
     cmp fused.tsv api.tsv
 }
 
+@test "crf: int8 with an int8 tagging head (the transitions stay float): the toy task still, the mixed path alike" {
+    pnm-quantize -o q.pnm "$M"
+    run bash -c "zstd -dc q.pnm | od -A n -t u4 -j 64 -N 4"
+    (( ($(echo $output) & 12) == 12 )) || fail "options word $output"
+    M=q.pnm assert_toy_paths --probs
+}
+
 @test "crf: tag probabilities are posterior marginals, in (0, 1], the most probable above 0.5 here" {
     cut -f2 "$TOY" | head -20 | classify_text "$M" -F tsv --probs > probs.tsv
     # Fourth column: one probability per word.
