@@ -481,8 +481,9 @@ static void heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspac
         if (k) {
             float *pooled = ws->pooled + i * b, *logits = ws->label_logits + i * k;
             attn_pool_forward(pooled, ws->alpha + r0, o, p->pool_q, rows, b);
-            memcpy(logits, p->cls_b, k * sizeof *logits);
-            matvec_add(logits, p->cls_w, pooled, k, b);
+            /* Lanes over b: one sum a label in order was a chain of adds,
+             * each waiting on the one before. */
+            linear_forward(logits, pooled, p->cls_w, p->cls_b, 1, b, k);
         }
     }
     size_t total = ws->row_start[n];
