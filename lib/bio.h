@@ -20,6 +20,11 @@ typedef struct pnm_bio {
     uint32_t *type;  /* B-X and I-X share a type id */
     uint32_t outside; /* the tag named "O" (0 when there is none): what a word
                          the network did not see (past s) is tagged */
+    /* For decoding: the I- tags, and for the i-th of them the tags that may
+     * come before it (its type's B- and I- tags, in tag order) at
+     * preds[pred_at[i] .. pred_at[i + 1]). */
+    uint32_t n_inside;
+    uint32_t *inside, *pred_at, *preds;
 } pnm_bio;
 
 int pnm_bio_init(pnm_bio *b, const char *const *tags, uint32_t n_tags, pnm_error *err);
