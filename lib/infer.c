@@ -233,6 +233,15 @@ static void print_json(FILE *out, const pnm_model *m, const pnm_prediction *p,
     fputs("}\n", out);
 }
 
+/* The i-th word of a space-separated list: fputs, not fprintf's "%s",
+ * whose format parsing was most of the printing's time. */
+static void put_word(FILE *out, const char *word, uint32_t i)
+{
+    if (i)
+        putc(' ', out);
+    fputs(word, out);
+}
+
 bool pnm_print_needs_tag_probs(const pnm_print_options *o)
 {
     return o->probs || o->format == PNM_FORMAT_JSON;
@@ -253,7 +262,7 @@ void pnm_prediction_print(FILE *out, const pnm_model *m, const pnm_prediction *p
     if (tsv)
         fprintf(out, "%" PRIu64 "\t", p->line);
     for (uint32_t j = 0; j < k; j++) {
-        fprintf(out, j ? " %s" : "%s", m->labels[ids[j]]);
+        put_word(out, m->labels[ids[j]], j);
         if (probs)
             fprintf(out, " %.4f", p->label_probs[ids[j]]);
     }
@@ -262,7 +271,7 @@ void pnm_prediction_print(FILE *out, const pnm_model *m, const pnm_prediction *p
             putc('\t', out);
         for (uint32_t t = 0; t < p->n_words; t++) {
             float prob;
-            fprintf(out, t ? " %s" : "%s", m->tags[pnm_prediction_tag(m, p, t, &prob)]);
+            put_word(out, m->tags[pnm_prediction_tag(m, p, t, &prob)], t);
             if (o->probs && !tsv)
                 fprintf(out, " %.4f", prob);
         }
