@@ -339,6 +339,13 @@ static void test_int8_tags_file(const pnm_model *m)
          memcmp(probs, pred.tag_probs, sizeof probs) == 0 &&
          memcmp(tags, pred.tags, sizeof tags) == 0;
     CHECK(ok, "the runner: features and hidden records give the same tags and probabilities");
+    /* Without tag probabilities: the same tags, decoded from the logits. */
+    pnm_runner_set_tag_probs(&r, false);
+    ok = ok && pnm_infer_features(&r, &feat, &pred, &err) == 0 && pred.tags &&
+         !pred.tag_probs && memcmp(tags, pred.tags, sizeof tags) == 0;
+    float prob = 1;
+    CHECK(ok && pnm_prediction_tag(l, &pred, 0, &prob) == tags[0] && prob == 0,
+          "tag probabilities off: the same tags, no probabilities (0)");
     pnm_runner_free(&r);
     pnm_hidden_free(&h);
 done:
