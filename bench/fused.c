@@ -153,15 +153,16 @@ static void examples_free(example_set *set)
 /* Seconds for the network over every example, `per_call` examples a call.
  * An int8 model (qws not NULL) runs as the runner runs it, one example a
  * call whatever per_call (its forward has no batched form): the int8
- * mixer, then the heads. */
+ * mixer, then its heads (qheads.h). */
 static double time_forward(const pnm_model *m, pnm_workspace *ws, pnm_qworkspace *qws,
-                           const example_set *set, size_t per_call, pnm_error *err)
+                           pnm_qheads *qh, const example_set *set, size_t per_call,
+                           pnm_error *err)
 {
     double t0 = now_s();
     for (size_t i = 0; i < set->n && qws; i++) {
         uint32_t rows;
         const float *o = pnm_qforward(qws, m->qw, &m->p, set->ex + i, &rows);
-        if (pnm_heads_forward(&m->config, &m->p, ws, &o, &rows, 1, err))
+        if (pnm_qheads_forward(qh, m->qw, &m->p, ws, o, rows, err))
             return -1;
     }
     for (size_t i = 0; i < set->n && !qws; i += per_call) {
@@ -210,7 +211,7 @@ enum { SINGLE, P50, P99, BATCH, FORWARD1, FORWARD64, N_METRICS };
 /* One run of every timing: metrics[] in seconds (whole input) or
  * microseconds (percentiles). */
 static int run_once(const pnm_classifier *c, pnm_session *s, pnm_workspace *ws,
-                    pnm_qworkspace *qws, char **texts, size_t n, const example_set *set, double *lat,
+                    pnm_qworkspace *qws, pnm_qheads *qh, char **texts, size_t n, const example_set *set, double *lat,
                     double *metrics, pnm_error *err)
 {
     double t0 = now_s();
@@ -230,8 +231,8 @@ static int run_once(const pnm_classifier *c, pnm_session *s, pnm_workspace *ws,
         return -1;
     pnm_results_free(r, n);
     const pnm_model *m = pnm_classifier_model(c);
-    metrics[FORWARD1] = time_forward(m, ws, qws, set, 1, err);
-    metrics[FORWARD64] = time_forward(m, ws, qws, set, FORWARD_BATCH, err);
+    metrics[FORWARD1] = time_forward(m, ws, qws, qh, set, 1, err);
+    metrics[FORWARD64] = time_forward(m, ws, qws, qh, set, FORWARD_BATCH, err);
     return metrics[FORWARD1] < 0 || metrics[FORWARD64] < 0 ? -1 : 0;
 }
 
@@ -296,16 +297,17 @@ int main(int argc, char **argv)
     const pnm_model *m = c ? pnm_classifier_model(c) : NULL;
     pnm_workspace *ws = m ? pnm_workspace_new(&m->config) : NULL;
     pnm_qworkspace *qws = m && m->qw ? pnm_qworkspace_new(&m->config, kernels) : NULL;
+    pnm_qheads *qh = m && m->qw ? pnm_qheads_new(&m->config, kernels) : NULL;
     example_set set = {0};
     double *lat = malloc(n * sizeof *lat);
     double *runs = malloc((size_t)(N_METRICS + 1) * n_runs * sizeof *runs);
     int rc = -1;
-    if (s && (!ws || (m->qw && !qws) || !lat || !runs))
+    if (s && (!ws || (m->qw && (!qws || !qh)) || !lat || !runs))
         pnm_error_set(&err, "out of memory");
     else if (s && examples_of(&set, m, texts, n, &err) == 0) {
         rc = 0;
         for (unsigned r = 0; rc == 0 && r < n_runs; r++)
-            rc = run_once(c, s, ws, qws, texts, n, &set, lat, runs + (size_t)r * N_METRICS,
+            rc = run_once(c, s, ws, qws, qh, texts, n, &set, lat, runs + (size_t)r * N_METRICS,
                           &err);
     }
     if (rc == 0)
@@ -317,6 +319,7 @@ int main(int argc, char **argv)
     free(lat);
     pnm_workspace_free(ws);
     pnm_qworkspace_free(qws);
+    pnm_qheads_free(qh);
     pnm_session_free(s);
     pnm_classifier_close(c);
     for (size_t i = 0; texts && i < n; i++)

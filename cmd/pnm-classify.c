@@ -56,6 +56,7 @@ static int classify(void *ctx, FILE *out, pnm_error *err)
     pnm_runner runner;
     if (pnm_runner_init(&runner, in->model, err))
         return -1;
+    pnm_runner_set_tag_probs(&runner, pnm_print_needs_tag_probs(po));
     pnm_features features = {0};
     pnm_hidden hidden = {0};
     pnm_prediction p;

@@ -14,6 +14,7 @@ static const char usage[] =
     "With no MODEL, or when MODEL is -, read standard input.\n"
     "\n"
     "  -o, --output=FILE        write FILE (atomically) instead of standard output\n"
+    "      --float-tags         keep the tagging head's weight float (else int8 too)\n"
     "  -h, --help               show this help and exit\n"
     "  -V, --version            show the version and exit\n"
     "\n"
@@ -22,8 +23,11 @@ static const char usage[] =
     "  pnm-tokenize -m atis-int8.pnm q.txt | pnm-project -m atis-int8.pnm |\n"
     "      pnm-classify -m atis-int8.pnm\n";
 
+enum { OPT_FLOAT_TAGS = 256 };
+
 static const struct option options[] = {
     {"output", required_argument, NULL, 'o'},
+    {"float-tags", no_argument, NULL, OPT_FLOAT_TAGS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -33,10 +37,12 @@ int main(int argc, char **argv)
 {
     cli_init(argv);
     const char *output = "-";
+    bool int8_tags = true;
     int opt;
     while ((opt = getopt_long(argc, argv, "o:hV", options, NULL)) != -1) {
         switch (opt) {
         case 'o': output = optarg; break;
+        case OPT_FLOAT_TAGS: int8_tags = false; break;
         case 'h': fputs(usage, stdout); exit(0);
         case 'V': cli_version();
         default: cli_try_help();
@@ -47,7 +53,7 @@ int main(int argc, char **argv)
     pnm_model *m = pnm_model_load(strcmp(input, "-") ? input : "/dev/stdin", &err);
     if (!m)
         cli_die("%s", err.msg);
-    pnm_model *q = pnm_model_quantize(m, &err);
+    pnm_model *q = pnm_model_quantize(m, int8_tags, &err);
     pnm_model_free(m);
     if (!q)
         cli_die("%s: %s", input, err.msg);

@@ -6,7 +6,35 @@
 #include <string.h>
 
 #include "dataset.h"
-#include "simd.h"
+
+/* b->inside, pred_at and preds from the kinds and types; -1 when out of
+ * memory. Quadratic in the tags, once. */
+static int inside_lists(pnm_bio *b)
+{
+    uint32_t n = b->n_tags, ni = 0, np = 0;
+    for (uint32_t k = 0; k < n; k++)
+        for (uint32_t j = 0; j < n && b->kind[k] == 'I'; j++)
+            np += b->kind[j] != 'O' && b->type[j] == b->type[k];
+    for (uint32_t k = 0; k < n; k++)
+        ni += b->kind[k] == 'I';
+    b->inside = malloc((ni ? ni : 1) * sizeof *b->inside);
+    b->pred_at = malloc((ni + 1) * sizeof *b->pred_at);
+    b->preds = malloc((np ? np : 1) * sizeof *b->preds);
+    if (!b->inside || !b->pred_at || !b->preds)
+        return -1;
+    b->pred_at[0] = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        if (b->kind[k] != 'I')
+            continue;
+        uint32_t i = b->n_inside++, at = b->pred_at[i];
+        b->inside[i] = k;
+        for (uint32_t j = 0; j < n; j++)
+            if (b->kind[j] != 'O' && b->type[j] == b->type[k])
+                b->preds[at++] = j;
+        b->pred_at[i + 1] = at;
+    }
+    return 0;
+}
 
 int pnm_bio_init(pnm_bio *b, const char *const *tags, uint32_t n_tags, pnm_error *err)
 {
@@ -28,6 +56,8 @@ int pnm_bio_init(pnm_bio *b, const char *const *tags, uint32_t n_tags, pnm_error
         b->type[k] = (uint32_t)id;
     }
     pnm_labelset_free(&types);
+    if (rc == 0 && inside_lists(b))
+        rc = pnm_error_set(err, "out of memory");
     if (rc)
         pnm_bio_free(b);
     return rc;
@@ -37,48 +67,15 @@ void pnm_bio_free(pnm_bio *b)
 {
     free(b->kind);
     free(b->type);
+    free(b->inside), free(b->pred_at), free(b->preds);
     memset(b, 0, sizeof *b);
 }
 
-/* Back pointers, two score rows and the best previous tag of each type. */
+/* Back pointers and two score rows (and room for crf.h's Viterbi scores,
+ * rows x n_tags floats). */
 size_t pnm_bio_scratch_size(const pnm_bio *b, uint32_t rows)
 {
     return ((size_t)rows + 4) * b->n_tags * sizeof(uint32_t);
-}
-
-/* log(x) for a normal x > 0: x = 2^e m, m in [sqrt(1/2), sqrt(2)), and
- * log(m) by Cephes' logf polynomial (within 1 ulp or so of logf). No libm
- * call, so that a row's logs vectorise: logf per tag and word was a
- * quarter of the decoding's time. */
-static inline float log_normal(float x)
-{
-    int32_t i;
-    memcpy(&i, &x, sizeof i);
-    float e = (float)(((i >> 23) & 0xff) - 126), m; /* x = 2^e m, m in [1/2, 1) */
-    i = (i & 0x007fffff) | 0x3f000000;
-    memcpy(&m, &i, sizeof m);
-    bool low = m < 0.707106781186547524f;
-    e = low ? e - 1.0f : e;
-    m = low ? m + m - 1.0f : m - 1.0f;
-    float z = m * m, y = 7.0376836292e-2f;
-    y = y * m - 1.1514610310e-1f;
-    y = y * m + 1.1676998740e-1f;
-    y = y * m - 1.2420140846e-1f;
-    y = y * m + 1.4249322787e-1f;
-    y = y * m - 1.6668057665e-1f;
-    y = y * m + 2.0000714765e-1f;
-    y = y * m - 2.4999993993e-1f;
-    y = y * m + 3.3333331174e-1f;
-    y = y * m * z - 2.12194440e-4f * e - 0.5f * z;
-    return m + y + 0.693359375f * e;
-}
-
-/* out[k] = log(p[k] + 1e-30) over n tags (the floor keeps a zero finite). */
-PNM_SIMD_CLONES
-static void log_probs(float *out, const float *p, uint32_t n)
-{
-    for (uint32_t k = 0; k < n; k++)
-        out[k] = log_normal(p[k] + 1e-30f);
 }
 
 /* The index of the largest of v[0..n) (the first of equal ones; 0 when
@@ -112,37 +109,40 @@ static uint32_t argmax(const float *v, uint32_t n, float *top)
 }
 
 /* The constraint makes each step linear in the tags, not quadratic: a B-X
- * or O may follow anything, so its best predecessor is the overall best;
- * an I-X may follow only B-X or I-X, the best of its type. Ties go to the
- * lowest tag index, as a plain argmax over the allowed tags would. */
-void pnm_bio_decode(const pnm_bio *b, const float *probs, uint32_t rows, uint32_t *out,
+ * or O may follow anything, so its best predecessor is the overall best,
+ * set for every tag in one pass that vectorises; an I-X may follow only
+ * B-X or I-X, so the I- tags then take the best of those two. Ties go to
+ * the lowest tag index, as a plain argmax over the allowed tags would. */
+void pnm_bio_decode(const pnm_bio *b, const float *scores, uint32_t rows, uint32_t *out,
                     void *scratch)
 {
     uint32_t n = b->n_tags;
     if (rows == 0 || n == 0)
         return;
-    uint32_t *back = scratch, *type_arg = back + (size_t)rows * n;
-    float *score = (float *)(type_arg + n), *next = score + n, *type_best = next + n;
-    log_probs(score, probs, n);
+    uint32_t *back = scratch;
+    float *score = (float *)(back + (size_t)rows * n), *next = score + n;
     for (uint32_t k = 0; k < n; k++)
-        score[k] = b->kind[k] != 'I' ? score[k] : -INFINITY;
+        score[k] = b->kind[k] != 'I' ? scores[k] : -INFINITY;
     for (uint32_t t = 1; t < rows; t++) {
-        const float *p = probs + (size_t)t * n;
+        const float *x = scores + (size_t)t * n;
+        uint32_t *bt = back + (size_t)t * n;
         float top;
         uint32_t arg = argmax(score, n, &top);
-        for (uint32_t j = 0; j < n; j++)
-            type_best[j] = -INFINITY, type_arg[j] = 0;
-        for (uint32_t j = 0; j < n; j++)
-            if (b->kind[j] != 'O' && score[j] > type_best[b->type[j]])
-                type_best[b->type[j]] = score[j], type_arg[b->type[j]] = j;
-        log_probs(next, p, n);
         for (uint32_t k = 0; k < n; k++) {
-            uint32_t from = b->kind[k] == 'I' ? type_arg[b->type[k]] : arg;
-            float best = b->kind[k] == 'I' ? type_best[b->type[k]] : top;
-            next[k] += best;
-            back[(size_t)t * n + k] = from;
+            next[k] = x[k] + top;
+            bt[k] = arg;
         }
-        memcpy(score, next, n * sizeof *score);
+        for (uint32_t i = 0; i < b->n_inside; i++) {
+            float best = -INFINITY;
+            uint32_t from = 0, k = b->inside[i];
+            for (uint32_t q = b->pred_at[i]; q < b->pred_at[i + 1]; q++)
+                if (score[b->preds[q]] > best)
+                    best = score[b->preds[q]], from = b->preds[q];
+            next[k] = x[k] + best;
+            bt[k] = from;
+        }
+        float *swap = score;
+        score = next, next = swap;
     }
     float top;
     uint32_t k = argmax(score, n, &top);

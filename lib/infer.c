@@ -15,14 +15,16 @@ int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err)
 {
     memset(r, 0, sizeof *r);
     r->m = m;
+    r->tag_probs = true;
     if (pnm_bio_init(&r->bio, (const char *const *)m->tags, m->config.n_tags, err))
         return -1;
     r->ws = pnm_workspace_new(&m->config);
     r->qws = m->qw ? pnm_qworkspace_new(&m->config, NULL) : NULL;
+    r->qh = m->qw ? pnm_qheads_new(&m->config, NULL) : NULL;
     /* The CRF's Viterbi scores fit in the BIO decoder's scratch. */
     r->scratch = malloc(pnm_bio_scratch_size(&r->bio, m->config.seq_len) + 1);
     r->tags = malloc((size_t)m->config.seq_len * sizeof *r->tags);
-    if (!r->ws || (m->qw && !r->qws) || !r->scratch || !r->tags) {
+    if (!r->ws || (m->qw && (!r->qws || !r->qh)) || !r->scratch || !r->tags) {
         pnm_runner_free(r);
         return pnm_error_set(err, "out of memory");
     }
@@ -42,10 +44,17 @@ int pnm_runner_init(pnm_runner *r, const pnm_model *m, pnm_error *err)
     return 0;
 }
 
+void pnm_runner_set_tag_probs(pnm_runner *r, bool on)
+{
+    r->tag_probs = on;
+    pnm_workspace_set_tag_probs(r->ws, on);
+}
+
 void pnm_runner_free(pnm_runner *r)
 {
     pnm_workspace_free(r->ws);
     pnm_qworkspace_free(r->qws);
+    pnm_qheads_free(r->qh);
     pnm_bio_free(&r->bio);
     free(r->scratch);
     free(r->tags);
@@ -54,35 +63,50 @@ void pnm_runner_free(pnm_runner *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The tags decode the logits (bio.h, crf.h); probabilities, when wanted,
+ * are the workspace's softmax or the CRF's marginals. */
 static void prediction_of(pnm_runner *r, uint64_t line, uint32_t n_words, pnm_prediction *out)
 {
     const pnm_model *m = r->m;
     out->line = line;
     out->n_words = n_words;
     out->label_probs = m->config.n_labels ? pnm_label_probs(r->ws, 0) : NULL;
-    out->tag_probs = m->config.n_tags ? pnm_tag_probs(r->ws, 0, &out->rows) : NULL;
+    out->tag_probs = NULL;
     out->tags = NULL;
     out->outside = r->bio.outside;
-    if (!out->tag_probs) {
+    if (!m->config.n_tags) {
         pnm_output_rows(r->ws, 0, &out->rows);
         return;
     }
     out->tags = r->tags;
+    const float *x = pnm_tag_logits(r->ws, 0, &out->rows);
     if (!m->config.crf) {
-        pnm_bio_decode(&r->bio, out->tag_probs, out->rows, r->tags, r->scratch);
+        pnm_bio_decode(&r->bio, x, out->rows, r->tags, r->scratch);
+        out->tag_probs = r->tag_probs ? pnm_tag_probs(r->ws, 0, &out->rows) : NULL;
         return;
     }
-    const float *x = pnm_tag_logits(r->ws, 0, &out->rows);
     pnm_crf_decode(&r->crf, x, out->rows, r->tags, r->scratch);
+    if (!r->tag_probs)
+        return;
     pnm_crf_forward(&r->crf, x, out->rows, r->alpha, r->beta);
     pnm_crf_marginals(&r->crf, out->rows, r->alpha, r->beta, r->marginals);
     out->tag_probs = r->marginals;
 }
 
+/* The heads on a mixer output o of rows rows, results in r->ws: an int8
+ * model's in qheads.c. */
+static int heads(pnm_runner *r, const float *o, uint32_t rows, pnm_error *err)
+{
+    const pnm_model *m = r->m;
+    if (r->qh)
+        return pnm_qheads_forward(r->qh, m->qw, &m->p, r->ws, o, rows, err);
+    return pnm_heads_forward(&m->config, &m->p, r->ws, &o, &rows, 1, err);
+}
+
 /* The network on one example. With o NULL, the whole of it, its results in
  * r->ws as pnm_forward leaves them: an int8 model's mixer runs in
- * qforward.c, then the float heads. With o, only the mixer's output is
- * wanted: *o and *rows (the float forward runs the heads all the same). */
+ * qforward.c, then its heads. With o, only the mixer's output is wanted:
+ * *o and *rows (the float forward runs the heads all the same). */
 static int run(pnm_runner *r, const pnm_features *f, const float **o, uint32_t *rows,
                pnm_error *err)
 {
@@ -93,7 +117,7 @@ static int run(pnm_runner *r, const pnm_features *f, const float **o, uint32_t *
         const float *out = pnm_qforward(r->qws, m->qw, &m->p, &e, &n);
         if (o)
             *o = out, *rows = n;
-        return o ? 0 : pnm_heads_forward(&m->config, &m->p, r->ws, &out, &n, 1, err);
+        return o ? 0 : heads(r, out, n, err);
     }
     if (pnm_forward(&m->config, &m->p, r->ws, &e, 1, NULL, err) < 0)
         return -1;
@@ -127,8 +151,7 @@ int pnm_infer_features(pnm_runner *r, const pnm_features *f, pnm_prediction *out
 int pnm_infer_hidden(pnm_runner *r, const pnm_hidden *h, pnm_prediction *out,
                      pnm_error *err)
 {
-    const float *rows[1] = {h->values};
-    if (pnm_heads_forward(&r->m->config, &r->m->p, r->ws, rows, &h->rows, 1, err))
+    if (heads(r, h->values, h->rows, err))
         return -1;
     prediction_of(r, h->line, h->n_words, out);
     return 0;
@@ -159,7 +182,7 @@ uint32_t pnm_prediction_tag(const pnm_model *m, const pnm_prediction *p, uint32_
         return p->outside;
     }
     uint32_t k = p->tags[t];
-    *prob = p->tag_probs[(size_t)t * nt + k];
+    *prob = p->tag_probs ? p->tag_probs[(size_t)t * nt + k] : 0.0f;
     return k;
 }
 
@@ -194,7 +217,7 @@ static void print_json(FILE *out, const pnm_model *m, const pnm_prediction *p,
             putc(']', out);
         }
     }
-    if (p->tag_probs) {
+    if (p->tags) {
         fputs(",\"tags\":[", out);
         for (uint32_t t = 0; t < p->n_words; t++) {
             float prob;
@@ -208,6 +231,20 @@ static void print_json(FILE *out, const pnm_model *m, const pnm_prediction *p,
         putc(']', out);
     }
     fputs("}\n", out);
+}
+
+/* The i-th word of a space-separated list: fputs, not fprintf's "%s",
+ * whose format parsing was most of the printing's time. */
+static void put_word(FILE *out, const char *word, uint32_t i)
+{
+    if (i)
+        putc(' ', out);
+    fputs(word, out);
+}
+
+bool pnm_print_needs_tag_probs(const pnm_print_options *o)
+{
+    return o->probs || o->format == PNM_FORMAT_JSON;
 }
 
 void pnm_prediction_print(FILE *out, const pnm_model *m, const pnm_prediction *p,
@@ -225,16 +262,16 @@ void pnm_prediction_print(FILE *out, const pnm_model *m, const pnm_prediction *p
     if (tsv)
         fprintf(out, "%" PRIu64 "\t", p->line);
     for (uint32_t j = 0; j < k; j++) {
-        fprintf(out, j ? " %s" : "%s", m->labels[ids[j]]);
+        put_word(out, m->labels[ids[j]], j);
         if (probs)
             fprintf(out, " %.4f", p->label_probs[ids[j]]);
     }
-    if (p->tag_probs) {
+    if (p->tags) {
         if (k || tsv)
             putc('\t', out);
         for (uint32_t t = 0; t < p->n_words; t++) {
             float prob;
-            fprintf(out, t ? " %s" : "%s", m->tags[pnm_prediction_tag(m, p, t, &prob)]);
+            put_word(out, m->tags[pnm_prediction_tag(m, p, t, &prob)], t);
             if (o->probs && !tsv)
                 fprintf(out, " %.4f", prob);
         }

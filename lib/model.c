@@ -71,10 +71,11 @@ int pnm_config_check(const pnm_config *c, pnm_error *err)
 
 /* Walks the arena layout once: with arena NULL it only counts. Without
  * matrices, the bottleneck and mixer matrices (which an int8 model holds
- * apart, quant.h) take no room and their views stay NULL; with from (a
- * whole float arena), every tensor walked is copied from it into arena. */
+ * apart, quant.h) take no room and their views stay NULL, and the tagging
+ * head's weight too with int8_tags; with from (a whole float arena), every
+ * tensor walked is copied from it into arena. */
 static size_t params_layout(pnm_params *p, const pnm_config *c, float *arena, bool matrices,
-                            const float *from)
+                            bool int8_tags, const float *from)
 {
     size_t at = 0, at_from = 0;
 #define TAKE(field, count)                                                   \
@@ -120,7 +121,10 @@ static size_t params_layout(pnm_params *p, const pnm_config *c, float *arena, bo
     TAKE(p->pool_q, b);
     TAKE(p->cls_w, (size_t)c->n_labels * b);
     TAKE(p->cls_b, c->n_labels);
-    TAKE(p->tag_w, (size_t)c->n_tags * b);
+    if (int8_tags && !matrices)
+        at_from += (size_t)c->n_tags * b;
+    else
+        TAKE(p->tag_w, (size_t)c->n_tags * b);
     TAKE(p->tag_b, c->n_tags);
     TAKE(p->tag_sent_w, c->tag_sentence ? (size_t)c->n_tags * b : 0);
     TAKE(p->tag_trans, c->crf ? (size_t)c->n_tags * c->n_tags : 0);
@@ -133,30 +137,32 @@ static size_t params_layout(pnm_params *p, const pnm_config *c, float *arena, bo
 
 size_t pnm_params_count(const pnm_config *c)
 {
-    return params_layout(NULL, c, NULL, true, NULL);
+    return params_layout(NULL, c, NULL, true, false, NULL);
 }
 
 void pnm_params_bind(pnm_params *p, const pnm_config *c, float *arena)
 {
     memset(p, 0, sizeof *p);
-    params_layout(p, c, arena, true, NULL);
+    params_layout(p, c, arena, true, false, NULL);
 }
 
-size_t pnm_params_count_unquantized(const pnm_config *c)
+size_t pnm_params_count_unquantized(const pnm_config *c, bool int8_tags)
 {
-    return params_layout(NULL, c, NULL, false, NULL);
+    return params_layout(NULL, c, NULL, false, int8_tags, NULL);
 }
 
-void pnm_params_bind_unquantized(pnm_params *p, const pnm_config *c, float *arena)
+void pnm_params_bind_unquantized(pnm_params *p, const pnm_config *c, bool int8_tags,
+                                 float *arena)
 {
     memset(p, 0, sizeof *p);
-    params_layout(p, c, arena, false, NULL);
+    params_layout(p, c, arena, false, int8_tags, NULL);
 }
 
-void pnm_params_copy_unquantized(float *to, const float *from, const pnm_config *c)
+void pnm_params_copy_unquantized(float *to, const float *from, const pnm_config *c,
+                                 bool int8_tags)
 {
     pnm_params p;
-    params_layout(&p, c, to, false, from);
+    params_layout(&p, c, to, false, int8_tags, from);
 }
 
 static void fill_uniform(float *w, size_t n, float bound, uint64_t *rng)
@@ -245,6 +251,7 @@ struct pnm_workspace {
     uint8_t *crf_scored;           /* E */
     const float *const *ext_rows;  /* heads-only mode: caller's outputs */
     size_t n;
+    bool no_tag_probs;             /* pnm_workspace_set_tag_probs(ws, false) */
 };
 
 pnm_workspace *pnm_workspace_new(const pnm_config *c)
@@ -253,6 +260,11 @@ pnm_workspace *pnm_workspace_new(const pnm_config *c)
     if (ws)
         ws->c = *c;
     return ws;
+}
+
+void pnm_workspace_set_tag_probs(pnm_workspace *ws, bool on)
+{
+    ws->no_tag_probs = !on;
 }
 
 #define WS_ROW_BUFFERS(X)                                                       \
@@ -302,9 +314,11 @@ static int ws_reserve(pnm_workspace *ws, size_t rows, size_t examples, bool trai
         return 0;
     const pnm_config *c = &ws->c;
     pnm_config keep = *c;
+    bool no_tag_probs = ws->no_tag_probs;
     ws_release(ws);
     memset(ws, 0, sizeof *ws);
     ws->c = keep;
+    ws->no_tag_probs = no_tag_probs;
     rows = rows > 64 ? rows : 64;
     examples = examples > 8 ? examples : 8;
     size_t b = c->bottleneck, ht = c->token_hidden, hc = c->channel_hidden;
@@ -338,6 +352,7 @@ static int ws_reserve(pnm_workspace *ws, size_t rows, size_t examples, bool trai
         ws_release(ws);
         memset(ws, 0, sizeof *ws);
         ws->c = keep;
+        ws->no_tag_probs = no_tag_probs;
         return pnm_error_set(err, "out of memory for %zu rows of activations", rows);
     }
     ws->cap_rows = rows, ws->cap_examples = examples, ws->training = training;
@@ -448,27 +463,34 @@ static void matvec_add_backward(float *dw, float *dx, const float *dy, const flo
         }
 }
 
-/* The heads over O (rows of each example at ws->o or the caller's rows). */
+/* The heads over O (rows of each example at ws->o or the caller's rows);
+ * with ext_tags, the caller's tag logits before the sentence bias (rows x
+ * n_tags each) instead of the float tag head's product. */
 static void heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
-                          size_t n, const float *const *ext)
+                          size_t n, const float *const *ext, const float *const *ext_tags)
 {
     size_t b = c->bottleneck, k = c->n_labels, nt = c->n_tags;
     for (size_t i = 0; i < n; i++) {
         uint32_t r0 = ws->row_start[i], rows = ws->row_start[i + 1] - r0;
         const float *o = ext ? ext[i] : ws->o + (size_t)r0 * b;
-        if (ext && nt)
+        if (ext_tags && nt)
+            memcpy(ws->tag_logits + (size_t)r0 * nt, ext_tags[i],
+                   (size_t)rows * nt * sizeof *ws->tag_logits);
+        else if (ext && nt)
             memcpy(ws->o + (size_t)r0 * b, o, (size_t)rows * b * sizeof *o);
         if (k) {
             float *pooled = ws->pooled + i * b, *logits = ws->label_logits + i * k;
             attn_pool_forward(pooled, ws->alpha + r0, o, p->pool_q, rows, b);
-            memcpy(logits, p->cls_b, k * sizeof *logits);
-            matvec_add(logits, p->cls_w, pooled, k, b);
+            /* Lanes over b: one sum a label in order was a chain of adds,
+             * each waiting on the one before. */
+            linear_forward(logits, pooled, p->cls_w, p->cls_b, 1, b, k);
         }
     }
     size_t total = ws->row_start[n];
     if (!nt)
         return;
-    linear_forward(ws->tag_logits, ws->o, p->tag_w, p->tag_b, total, b, nt);
+    if (!ext_tags)
+        linear_forward(ws->tag_logits, ws->o, p->tag_w, p->tag_b, total, b, nt);
     /* Sentence-aware tagging: one tag bias per example from its pooled
      * vector, so the same words can take the slot types of another intent. */
     for (size_t i = 0; i < n && c->tag_sentence; i++) {
@@ -478,6 +500,16 @@ static void heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspac
         for (uint32_t t = 0; t < rows; t++)
             add(ws->tag_logits + ((size_t)r0 + t) * nt, ws->tag_bias, nt);
     }
+}
+
+/* Inference's probabilities from the logits of n examples of total rows:
+ * the labels', and the tags' unless the caller decodes the logits alone. */
+static void inference_probs(pnm_workspace *ws, size_t n, size_t total)
+{
+    size_t k = ws->c.n_labels, nt = ws->c.n_tags;
+    softmax_rows(ws->label_probs, ws->label_logits, k ? n : 0, k);
+    if (!ws->no_tag_probs)
+        softmax_rows(ws->tag_probs, ws->tag_logits, nt ? total : 0, nt);
 }
 
 /* The CRF's loss of example i over its words (up to s), keeping what its
@@ -557,11 +589,10 @@ double pnm_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
         add(ws->x[l + 1], ws->dz, total * b);
     }
     layernorm_forward(ws->o, ws->mean_f, ws->rstd_f, ws->x[c->layers], p->ln_g, p->ln_b, total, b);
-    heads_forward(c, p, ws, n, NULL);
+    heads_forward(c, p, ws, n, NULL, NULL);
     if (!opt) {
         /* Inference: no loss; the probabilities as pnm_heads_forward has them. */
-        softmax_rows(ws->label_probs, ws->label_logits, k ? n : 0, k);
-        softmax_rows(ws->tag_probs, ws->tag_logits, nt ? total : 0, nt);
+        inference_probs(ws, n, total);
         return 0;
     }
     if (c->crf)
@@ -738,9 +769,10 @@ const float *pnm_tag_logits(const pnm_workspace *ws, size_t i, uint32_t *rows)
     return ws->tag_logits + (size_t)ws->row_start[i] * ws->c.n_tags;
 }
 
-int pnm_heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
-                      const float *const *outputs, const uint32_t *rows, size_t n,
-                      pnm_error *err)
+/* pnm_heads_forward and pnm_heads_forward_tagged. */
+static int heads_only(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
+                      const float *const *outputs, const float *const *tag_logits,
+                      const uint32_t *rows, size_t n, pnm_error *err)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
@@ -751,8 +783,23 @@ int pnm_heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *w
     ws->row_start[0] = 0;
     for (size_t i = 0; i < n; i++)
         ws->row_start[i + 1] = ws->row_start[i] + rows[i];
-    heads_forward(c, p, ws, n, outputs);
-    softmax_rows(ws->label_probs, ws->label_logits, c->n_labels ? n : 0, c->n_labels);
-    softmax_rows(ws->tag_probs, ws->tag_logits, c->n_tags ? total : 0, c->n_tags);
+    heads_forward(c, p, ws, n, outputs, tag_logits);
+    inference_probs(ws, n, total);
     return 0;
+}
+
+int pnm_heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
+                      const float *const *outputs, const uint32_t *rows, size_t n,
+                      pnm_error *err)
+{
+    if (c->n_tags && !p->tag_w)
+        return pnm_error_set(err, "the tagging head is int8: run the heads with pnm_qheads_forward");
+    return heads_only(c, p, ws, outputs, NULL, rows, n, err);
+}
+
+int pnm_heads_forward_tagged(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
+                             const float *const *outputs, const float *const *tag_logits,
+                             const uint32_t *rows, size_t n, pnm_error *err)
+{
+    return heads_only(c, p, ws, outputs, tag_logits, rows, n, err);
 }

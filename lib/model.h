@@ -72,12 +72,15 @@ typedef struct pnm_params {
 size_t pnm_params_count(const pnm_config *c);
 void pnm_params_bind(pnm_params *p, const pnm_config *c, float *arena);
 /* The same for the floats an int8 model keeps (quant.h): every tensor but
- * the bottleneck weight and the four matrices of each mixer layer, in the
- * same order; the views of those five stay NULL. */
-size_t pnm_params_count_unquantized(const pnm_config *c);
-void pnm_params_bind_unquantized(pnm_params *p, const pnm_config *c, float *arena);
+ * the bottleneck weight and the four matrices of each mixer layer, and but
+ * the tagging head's weight with int8_tags (quant.h's tags), in the same
+ * order; the views of those stay NULL. */
+size_t pnm_params_count_unquantized(const pnm_config *c, bool int8_tags);
+void pnm_params_bind_unquantized(pnm_params *p, const pnm_config *c, bool int8_tags,
+                                 float *arena);
 /* Copies those floats from a whole float arena into such an arena. */
-void pnm_params_copy_unquantized(float *to, const float *from, const pnm_config *c);
+void pnm_params_copy_unquantized(float *to, const float *from, const pnm_config *c,
+                                 bool int8_tags);
 /* Seeded initialisation: Linear weights uniform in +-1/sqrt(fan_in) (the
  * bottleneck's fan-in counted as its (2w+1)n non-zero inputs), biases 0,
  * LayerNorm gains 1, pooling query normal with std 1/sqrt(b), CRF
@@ -102,6 +105,12 @@ static inline uint32_t pnm_example_rows(const pnm_example *e, uint32_t seq_len)
 typedef struct pnm_workspace pnm_workspace;
 pnm_workspace *pnm_workspace_new(const pnm_config *c);
 void pnm_workspace_free(pnm_workspace *ws);
+/* Whether inference (pnm_forward without options, pnm_heads_forward)
+ * computes the tags' softmax for pnm_tag_probs: on by default. Off, only
+ * the logits are left (pnm_tag_logits), for a caller that decodes them
+ * (bio.h, crf.h) and wants no probability: an exponential per tag and word
+ * saved. Training computes them whatever this says. */
+void pnm_workspace_set_tag_probs(pnm_workspace *ws, bool on);
 
 /* Training options that shape one step. */
 typedef struct pnm_step_options {
@@ -133,7 +142,8 @@ void pnm_backward(const pnm_config *c, const pnm_params *p, const pnm_params *g,
 /* Results of the last forward, for example i of the shard. */
 const float *pnm_output_rows(const pnm_workspace *ws, size_t i, uint32_t *rows); /* O, rows x b */
 const float *pnm_label_probs(const pnm_workspace *ws, size_t i);                 /* n_labels */
-/* The tags' per-word softmax; with crf, decode the logits with crf.h instead. */
+/* The tags' per-word softmax (not after an inference with tag
+ * probabilities off); with crf, decode the logits with crf.h instead. */
 const float *pnm_tag_probs(const pnm_workspace *ws, size_t i, uint32_t *rows);   /* rows x n_tags */
 /* Until a backward, which overwrites them: */
 const float *pnm_tag_logits(const pnm_workspace *ws, size_t i, uint32_t *rows);  /* rows x n_tags */
@@ -143,6 +153,13 @@ const float *pnm_tag_logits(const pnm_workspace *ws, size_t i, uint32_t *rows); 
 int pnm_heads_forward(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
                       const float *const *outputs, const uint32_t *rows, size_t n,
                       pnm_error *err);
+/* The same with each example's tag logits before the sentence bias (rows x
+ * n_tags: O tag_w^T + tag_b) computed by the caller, as an int8 tagging
+ * head's are (qheads.h): p's tag_w is not read (pnm_heads_forward refuses
+ * a tagging model without it). */
+int pnm_heads_forward_tagged(const pnm_config *c, const pnm_params *p, pnm_workspace *ws,
+                             const float *const *outputs, const float *const *tag_logits,
+                             const uint32_t *rows, size_t n, pnm_error *err);
 
 #ifdef __cplusplus
 }

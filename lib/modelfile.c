@@ -219,7 +219,7 @@ pnm_model *pnm_model_new(const pnm_config *c, const char *const *labels,
     return m;
 }
 
-pnm_model *pnm_model_quantize(const pnm_model *f, pnm_error *err)
+pnm_model *pnm_model_quantize(const pnm_model *f, bool tags, pnm_error *err)
 {
     if (f->qw) {
         pnm_error_set(err, "the model is int8 already");
@@ -230,9 +230,10 @@ pnm_model *pnm_model_quantize(const pnm_model *f, pnm_error *err)
                                  (const char *const *)f->tags, f->vocab, f->vocab_len, err);
     if (!m)
         return NULL;
-    size_t count = pnm_params_count_unquantized(c);
+    tags = tags && c->n_tags;
+    size_t count = pnm_params_count_unquantized(c, tags);
     float *kept = malloc((count ? count : 1) * sizeof *kept);
-    m->qw = kept ? pnm_qweights_quantize(c, &f->p, err) : NULL;
+    m->qw = kept ? pnm_qweights_quantize(c, &f->p, tags, err) : NULL;
     if (!m->qw) {
         if (!kept)
             pnm_error_set(err, "out of memory");
@@ -242,8 +243,8 @@ pnm_model *pnm_model_quantize(const pnm_model *f, pnm_error *err)
     }
     free(m->params);
     m->params = kept;
-    pnm_params_bind_unquantized(&m->p, c, m->params);
-    pnm_params_copy_unquantized(m->params, f->params, c);
+    pnm_params_bind_unquantized(&m->p, c, tags, m->params);
+    pnm_params_copy_unquantized(m->params, f->params, c, tags);
     return m;
 }
 
@@ -264,8 +265,9 @@ static uint8_t *put_names(uint8_t *p, char *const *names, uint32_t n)
 int pnm_model_encode(const pnm_model *m, pnm_buf *out, pnm_error *err)
 {
     const pnm_config *c = &m->config;
-    size_t count = m->qw ? pnm_params_count_unquantized(c) : pnm_params_count(c);
-    size_t qbytes = m->qw ? pnm_qweights_bytes(c) : 0;
+    bool int8_tags = m->qw && m->qw->tags;
+    size_t count = m->qw ? pnm_params_count_unquantized(c, int8_tags) : pnm_params_count(c);
+    size_t qbytes = m->qw ? pnm_qweights_bytes(c, int8_tags) : 0;
     for (size_t i = 0; i < count; i++)
         if (!isfinite(m->params[i]))
             return pnm_error_set(err, "parameter %zu is not finite (%g): the model diverged",
@@ -297,7 +299,8 @@ int pnm_model_encode(const pnm_model *m, pnm_buf *out, pnm_error *err)
     pnm_put_u32(p + 60, c->n_tags);
     pnm_put_u32(p + 64, (c->tag_sentence ? PNM_MODEL_OPTION_TAG_SENTENCE : 0) |
                             (c->crf ? PNM_MODEL_OPTION_CRF : 0) |
-                            (m->qw ? PNM_MODEL_OPTION_INT8 : 0));
+                            (m->qw ? PNM_MODEL_OPTION_INT8 : 0) |
+                            (int8_tags ? PNM_MODEL_OPTION_INT8_TAGS : 0));
     p += PNM_MODEL_HEADER_BYTES;
     p = put_names(p, m->labels, c->n_labels);
     p = put_names(p, m->tags, c->n_tags);
@@ -562,8 +565,8 @@ static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *
         return NULL;
     }
     uint32_t options = version == 1 ? 0 : pnm_get_u32(b + 64);
-    const uint32_t known_options =
-        PNM_MODEL_OPTION_TAG_SENTENCE | PNM_MODEL_OPTION_CRF | PNM_MODEL_OPTION_INT8;
+    const uint32_t known_options = PNM_MODEL_OPTION_TAG_SENTENCE | PNM_MODEL_OPTION_CRF |
+                                   PNM_MODEL_OPTION_INT8 | PNM_MODEL_OPTION_INT8_TAGS;
     if (options & ~known_options) {
         corrupt(err, "unknown options 0x%" PRIx32, options);
         return NULL;
@@ -591,6 +594,12 @@ static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *
         pnm_error_prefix(err, "corrupt model");
         return NULL;
     }
+    bool int8 = options & PNM_MODEL_OPTION_INT8;
+    bool int8_tags = options & PNM_MODEL_OPTION_INT8_TAGS;
+    if (int8_tags && (!int8 || c.n_tags == 0)) {
+        corrupt(err, "an int8 tagging head (option bit 3) needs int8 weights (bit 2) and tags");
+        return NULL;
+    }
     cursor cur = {b, len - CHECKSUM_BYTES, header};
     pnm_model *m = NULL;
     name_view *labels = malloc(((size_t)c.n_labels + 1) * sizeof *labels);
@@ -609,9 +618,8 @@ static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *
         corrupt(err, "the body ends inside the vocabulary");
         goto done;
     }
-    bool int8 = options & PNM_MODEL_OPTION_INT8;
-    size_t count = int8 ? pnm_params_count_unquantized(&c) : pnm_params_count(&c);
-    size_t qbytes = int8 ? pnm_qweights_bytes(&c) : 0;
+    size_t count = int8 ? pnm_params_count_unquantized(&c, int8_tags) : pnm_params_count(&c);
+    size_t qbytes = int8 ? pnm_qweights_bytes(&c, int8_tags) : 0;
     q = take(&cur, 8);
     if (!q) {
         corrupt(err, "the body ends before the parameters");
@@ -640,7 +648,7 @@ static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *
     }
     /* The int8 matrices are copied out before own's floats move down. */
     int bad = 0;
-    if (int8 && !(m->qw = pnm_qweights_decode(&c, qw, err)))
+    if (int8 && !(m->qw = pnm_qweights_decode(&c, qw, int8_tags, err)))
         bad = pnm_error_prefix(err, "corrupt model");
     else if (int8 && !own && !(m->params = malloc((count ? count : 1) * sizeof *m->params)))
         bad = pnm_error_set(err, "out of memory");
@@ -668,7 +676,7 @@ static pnm_model *decode(const uint8_t *b, size_t len, pnm_buf *own, pnm_error *
         *own = (pnm_buf){0};
     }
     if (int8)
-        pnm_params_bind_unquantized(&m->p, &m->config, m->params);
+        pnm_params_bind_unquantized(&m->p, &m->config, int8_tags, m->params);
     else if (own)
         pnm_params_bind(&m->p, &m->config, m->params);
     m->id = id;

@@ -32,6 +32,8 @@ extern "C" {
 #define PNM_MODEL_OPTION_TAG_SENTENCE 1u   /* options bit: pnm_config.tag_sentence */
 #define PNM_MODEL_OPTION_CRF 2u            /* options bit: pnm_config.crf */
 #define PNM_MODEL_OPTION_INT8 4u           /* options bit: int8 weights (quant.h) */
+#define PNM_MODEL_OPTION_INT8_TAGS 8u      /* options bit: an int8 tagging head too (needs
+                                            * bit 2 and tags) */
 #define PNM_MAX_MODEL_BYTES (1u << 30)      /* uncompressed body: 1 GiB */
 #define PNM_MAX_NAME_BYTES 65535u           /* one label or tag name */
 #define PNM_MODEL_SNIFF_BYTES 256           /* see pnm_model_sniff */
@@ -44,7 +46,7 @@ typedef struct pnm_model {
     size_t vocab_len;
     pnm_sp *sp;         /* the vocabulary, loaded once: for tokenizing; owned */
     float *params;      /* pnm_params_count(&config) floats, owned; with qw, only
-                         * pnm_params_count_unquantized(&config) of them */
+                         * pnm_params_count_unquantized(&config, qw->tags) */
     pnm_params p;       /* views bound to params (without qw's matrices) */
     pnm_qweights *qw;   /* int8 weights, owned, or NULL for a float model */
     uint64_t id;        /* identity: XXH64 (pnm_hash64, seed 0) of the uncompressed
@@ -66,9 +68,9 @@ void pnm_model_free(pnm_model *m);
 
 /* An int8 copy of a float model (pnm-quantize(1), quant.h): the same
  * configuration, names and vocabulary; the bottleneck and mixer matrices
- * quantized, every other tensor copied. Refuses a model that is int8
- * already. */
-pnm_model *pnm_model_quantize(const pnm_model *m, pnm_error *err);
+ * quantized, and with tags the tagging head's weight (when the model has
+ * tags), every other tensor copied. Refuses a model that is int8 already. */
+pnm_model *pnm_model_quantize(const pnm_model *m, bool tags, pnm_error *err);
 
 /* Writes the model to path atomically ("-": standard output) and sets
  * m->id. A weight that is not finite (a diverged model) is refused, so

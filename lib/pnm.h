@@ -44,6 +44,7 @@
 #include "output.h"
 #include "project.h"
 #include "qforward.h"
+#include "qheads.h"
 #include "qkernels.h"
 #include "quant.h"
 #include "sp.h"

@@ -30,19 +30,21 @@ static size_t slots_of(pnm_qweights *q, const pnm_params *p, qslot *s)
         s[n++] = (qslot){&ql->ch_w1, hc, b, false, pl ? pl->ch_w1 : NULL};
         s[n++] = (qslot){&ql->ch_w2, b, hc, false, pl ? pl->ch_w2 : NULL};
     }
+    if (q->tags)
+        s[n++] = (qslot){&q->tag_w, c->n_tags, b, false, p ? p->tag_w : NULL};
     return n;
 }
 
-#define MAX_SLOTS (1 + 4 * PNM_MAX_LAYERS)
+#define MAX_SLOTS (2 + 4 * PNM_MAX_LAYERS)
 
 static size_t slot_scales(const qslot *s)
 {
     return s->by_column ? s->cols : s->rows;
 }
 
-size_t pnm_qweights_bytes(const pnm_config *c)
+size_t pnm_qweights_bytes(const pnm_config *c, bool tags)
 {
-    pnm_qweights q = {.config = *c};
+    pnm_qweights q = {.config = *c, .tags = tags && c->n_tags};
     qslot s[MAX_SLOTS];
     size_t n = slots_of(&q, NULL, s), total = 0;
     for (size_t i = 0; i < n; i++)
@@ -68,6 +70,8 @@ void pnm_qweights_free(pnm_qweights *q)
         free(ql->tok_a1), free(ql->tok_a2), free(ql->tok_comp2);
         free(ql->ch_b1), free(ql->ch_comp1), free(ql->ch_b2), free(ql->ch_comp2);
     }
+    matrix_free(&q->tag_w);
+    free(q->tag_b), free(q->tag_comp);
     free(q);
 }
 
@@ -136,7 +140,11 @@ static int derive(pnm_qweights *q)
             !ql->ch_b2 || !ql->ch_comp2)
             return -1;
     }
-    return 0;
+    if (!q->tags)
+        return 0;
+    q->tag_b = packed_transpose(&q->tag_w);
+    q->tag_comp = shift_comp(&q->tag_w, pnm_qpad(c->n_tags));
+    return q->tag_b && q->tag_comp ? 0 : -1;
 }
 
 /* Symmetric per channel: scale = max |w| / 127 over the channel, q =
@@ -161,7 +169,7 @@ static void quantize_matrix(pnm_qmatrix *m, const float *w)
 }
 
 static pnm_qweights *build(const pnm_config *c, const pnm_params *p, const uint8_t *in,
-                           pnm_error *err)
+                           bool tags, pnm_error *err)
 {
     pnm_qweights *q = calloc(1, sizeof *q);
     if (!q) {
@@ -169,6 +177,7 @@ static pnm_qweights *build(const pnm_config *c, const pnm_params *p, const uint8
         return NULL;
     }
     q->config = *c;
+    q->tags = tags && c->n_tags;
     qslot s[MAX_SLOTS];
     size_t n = slots_of(q, p, s);
     if (alloc_slots(s, n)) {
@@ -204,14 +213,16 @@ fail:
     return NULL;
 }
 
-pnm_qweights *pnm_qweights_quantize(const pnm_config *c, const pnm_params *p, pnm_error *err)
+pnm_qweights *pnm_qweights_quantize(const pnm_config *c, const pnm_params *p, bool tags,
+                                    pnm_error *err)
 {
-    return build(c, p, NULL, err);
+    return build(c, p, NULL, tags, err);
 }
 
-pnm_qweights *pnm_qweights_decode(const pnm_config *c, const uint8_t *in, pnm_error *err)
+pnm_qweights *pnm_qweights_decode(const pnm_config *c, const uint8_t *in, bool tags,
+                                  pnm_error *err)
 {
-    return build(c, NULL, in, err);
+    return build(c, NULL, in, tags, err);
 }
 
 void pnm_qweights_encode(const pnm_qweights *q, uint8_t *out)

@@ -2,10 +2,12 @@
  * pnm-model(5) says under option bit 2): the bottleneck weight and the four
  * matrices of every mixer layer, each as int8 values with one float scale
  * per output channel, w ~ scale x q, q in -127..127 (symmetric: the scale
- * is the channel's largest |w| / 127). The bottleneck's output channels
- * are its columns (b scales, which factor out of its sum of rows); every
- * other matrix's are its rows. Everything else (LayerNorms, biases,
- * pooling, heads) stays float: it is small and cheap.
+ * is the channel's largest |w| / 127); with option bit 3, the tagging
+ * head's weight too (qheads.h). The bottleneck's output channels are its
+ * columns (b scales, which factor out of its sum of rows); every other
+ * matrix's are its rows. Everything else (LayerNorms, biases, pooling, the
+ * classification head, the sentence tagger, CRF transitions) stays float:
+ * it is small and cheap.
  *
  * Besides the stored values, a pnm_qweights holds the same weights laid out
  * for the kernels (qkernels.h), made once when it is built. */
@@ -54,19 +56,28 @@ typedef struct pnm_qweights {
     pnm_config config;
     pnm_qmatrix bott_w;  /* (2w+1)m x b, by column */
     pnm_qlayer layer[PNM_MAX_LAYERS];
+    bool tags;           /* the tagging head is int8 too (needs n_tags > 0): */
+    pnm_qmatrix tag_w;   /* n_tags x b, by row */
+    uint8_t *tag_b;      /* W^T packed: k = pad(b), n = pad(n_tags) */
+    int32_t *tag_comp;   /* pad(n_tags): 128 x row sums of W */
 } pnm_qweights;
 
-/* Quantizes the float matrices of p (a whole float model's views). */
-pnm_qweights *pnm_qweights_quantize(const pnm_config *c, const pnm_params *p, pnm_error *err);
+/* Quantizes the float matrices of p (a whole float model's views), with
+ * tags the tagging head's weight too (ignored without tags). */
+pnm_qweights *pnm_qweights_quantize(const pnm_config *c, const pnm_params *p, bool tags,
+                                    pnm_error *err);
 /* Bytes of the stored form: for each matrix in the order of the float
- * layout (the bottleneck, then per layer tok_w1, tok_w2, ch_w1, ch_w2), its
- * scales as binary32 then its values, row-major. */
-size_t pnm_qweights_bytes(const pnm_config *c);
-/* Writes the stored form: pnm_qweights_bytes(&q->config) bytes. */
+ * layout (the bottleneck, then per layer tok_w1, tok_w2, ch_w1, ch_w2, then
+ * with tags the tagging head's), its scales as binary32 then its values,
+ * row-major. */
+size_t pnm_qweights_bytes(const pnm_config *c, bool tags);
+/* Writes the stored form: pnm_qweights_bytes(&q->config, q->tags) bytes. */
 void pnm_qweights_encode(const pnm_qweights *q, uint8_t *out);
-/* Reads the stored form from in (pnm_qweights_bytes(c) bytes), refusing a
- * scale that is not finite or is negative (message without "corrupt"). */
-pnm_qweights *pnm_qweights_decode(const pnm_config *c, const uint8_t *in, pnm_error *err);
+/* Reads the stored form from in (pnm_qweights_bytes(c, tags) bytes),
+ * refusing a scale that is not finite or is negative (message without
+ * "corrupt"). tags needs c->n_tags > 0. */
+pnm_qweights *pnm_qweights_decode(const pnm_config *c, const uint8_t *in, bool tags,
+                                  pnm_error *err);
 /* NULL is ignored. */
 void pnm_qweights_free(pnm_qweights *q);
 

@@ -81,6 +81,7 @@ static void *predict_range(void *arg)
     }
     if (c->crf)
         pnm_crf_set(&crf, j->bio, j->p.tag_trans, j->p.tag_start, j->p.tag_end);
+    pnm_workspace_set_tag_probs(ws, false); /* the tags decode the logits */
     enum { CHUNK = 128 };
     for (size_t at = j->from; at < j->to; at += CHUNK) {
         size_t n = j->to - at < CHUNK ? j->to - at : CHUNK;
@@ -95,8 +96,7 @@ static void *predict_range(void *arg)
                 continue;
             uint32_t rows;
             int32_t *tags = j->out->tags + j->out->tag_at[at + i];
-            const float *scores = c->crf ? pnm_tag_logits(ws, i, &rows)
-                                         : pnm_tag_probs(ws, i, &rows);
+            const float *scores = pnm_tag_logits(ws, i, &rows);
             if (c->crf)
                 pnm_crf_decode(&crf, scores, rows, decoded, scratch);
             else

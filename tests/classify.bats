@@ -374,6 +374,20 @@ words_per_line() {
     assert_output ""
 }
 
+@test "classify: ATIS: the tags are the same with and without --probs (decoded from the logits, or with the softmax)" {
+    need_atis
+    local m="$BATS_FILE_TMPDIR/atis.pnm"
+    [ -s "$m" ]
+    cut -f2 "$DATA/atis/test.tsv" | features_of "$m" > test.feat
+    pnm-classify -m "$m" -F tsv test.feat > plain.tsv
+    pnm-classify -m "$m" -F tsv --probs test.feat > probs.tsv
+    [ "$(wc -l < plain.tsv)" -eq 893 ]
+    cmp plain.tsv <(cut -f1-3 probs.tsv | sed 's/ [01]\.[0-9]\{4\}//g')
+    # The text format prints each tag's probability after it: the tags alike.
+    cmp <(pnm-classify -m "$m" test.feat | cut -f2) \
+        <(pnm-classify -m "$m" --probs test.feat | cut -f2 | sed 's/ [01]\.[0-9]\{4\}//g')
+}
+
 @test "classify: the pipeline's predictions score exactly what pnm-train reported for its dev set" {
     need_atis
     assert_scores_as_trained "$DATA/atis" --preset x-small -e 2 -t 2

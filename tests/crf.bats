@@ -32,6 +32,13 @@ setup() {
     cmp fused.tsv api.tsv
 }
 
+@test "crf: int8 with an int8 tagging head (the transitions stay float): the toy task still, the mixed path alike" {
+    pnm-quantize -o q.pnm "$M"
+    run bash -c "zstd -dc q.pnm | od -A n -t u4 -j 64 -N 4"
+    (( ($(echo $output) & 12) == 12 )) || fail "options word $output"
+    M=q.pnm assert_toy_paths --probs
+}
+
 @test "crf: tag probabilities are posterior marginals, in (0, 1], the most probable above 0.5 here" {
     cut -f2 "$TOY" | head -20 | classify_text "$M" -F tsv --probs > probs.tsv
     # Fourth column: one probability per word.
@@ -39,6 +46,18 @@ setup() {
         if (!(p[i] > 0.5 && p[i] <= 1)) print NR ": " p[i] }' probs.tsv
     assert_success
     assert_output ""
+}
+
+@test "crf: the tags are the same with and without --probs (no forward-backward without)" {
+    cut -f2 "$TOY" | features_of "$M" > toy.feat
+    pnm-classify -m "$M" -F tsv toy.feat > plain.tsv
+    pnm-classify -m "$M" -F tsv --probs toy.feat | cut -f1-3 |
+        sed 's/ [01]\.[0-9]\{4\}//g' > probs.tsv
+    [ "$(wc -l < plain.tsv)" -eq "$(wc -l < "$TOY")" ]
+    cmp plain.tsv probs.tsv
+    # JSON carries the probabilities (the marginals) and the same tags.
+    run bash -c "pnm-classify -m '$M' -F json toy.feat | head -1"
+    assert_output --regexp '"tag_probs":\[[01]'
 }
 
 @test "crf: the pipeline's predictions score exactly what pnm-train reported (ATIS, 120 tags)" {

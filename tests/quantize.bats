@@ -70,6 +70,32 @@ setup() {
     diff <(cut -f1 int8.txt) <(cut -f1 "$TOY")
 }
 
+@test "quantize: the tagging head is int8 too (option bits 2 and 3), or float with --float-tags (bit 2)" {
+    options_word() { zstd -dc "$1" | od -A n -t u4 -j 64 -N 4 | tr -d ' '; }
+    assert_equal "$(options_word "$QM")" 12
+    pnm-quantize --float-tags -o float-tags.pnm "$M"
+    assert_equal "$(options_word float-tags.pnm)" 4
+    # The toy task has 7 tags, b = 64: a float 4 bytes a weight, int8 1
+    # byte a weight and 4 a tag's scale.
+    local a b
+    a=$(zstd -dc float-tags.pnm | wc -c) b=$(zstd -dc "$QM" | wc -c)
+    assert_equal $((a - b)) $((7 * 64 * 3 - 7 * 4))
+    classify_text float-tags.pnm -F tsv -p < "$Q" > float-tags.tsv
+    classify_text "$QM" -F tsv -p < "$Q" > int8-tags.tsv
+    # The same labels and tags; the probabilities move a little.
+    diff <(cut -f2,3 float-tags.tsv | sed 's/ [01]\.[0-9]\{4\}//') <(cut -f2,3 int8-tags.tsv | sed 's/ [01]\.[0-9]\{4\}//')
+}
+
+@test "quantize: a classification-only model has no tagging head to quantize (option bit 2 alone)" {
+    cut -f1,2 "$TOY" > classify.tsv
+    train_tiny classify.tsv c.pnm
+    pnm-quantize -o c8.pnm c.pnm
+    run bash -c "zstd -dc c8.pnm | od -A n -t u4 -j 64 -N 4"
+    assert_equal "$(echo $output)" 4
+    classify_text c8.pnm < "$Q" > c8.txt
+    [ "$(wc -l < c8.txt)" -eq 60 ]
+}
+
 @test "quantize: pnm-mix writes the int8 model's hidden stream, pnm-classify reads it" {
     features_of "$QM" < "$Q" > q.feat
     pnm-mix -m "$QM" -o q.hid q.feat

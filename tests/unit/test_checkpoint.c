@@ -220,7 +220,7 @@ static void test_crafted(const char *path, const pnm_checkpoint *ck)
 static void test_int8_model(pnm_checkpoint *ck, const char *path)
 {
     pnm_error err;
-    pnm_model *f = ck->model, *q = pnm_model_quantize(f, &err);
+    pnm_model *f = ck->model, *q = pnm_model_quantize(f, true, &err);
     ck->model = q;
     int saved = q && pnm_checkpoint_save(ck, path, &err) == 0;
     ck->model = f;

@@ -466,8 +466,12 @@ static void test_crafted(const void *vocab, size_t vocab_len)
     s = good, s.version = 1;
     CHECK(refused(&s, "corrupt model: header of 68 bytes, expected 64", &err),
           "crafted: version 1 with version 2's header size");
-    s = good, s.options = 8;
-    CHECK(refused(&s, "corrupt model: unknown options 0x8", &err), "crafted: unknown option");
+    s = good, s.options = 16;
+    CHECK(refused(&s, "corrupt model: unknown options 0x10", &err), "crafted: unknown option");
+    s = good, s.options = PNM_MODEL_OPTION_INT8_TAGS;
+    CHECK(refused(&s, "corrupt model: an int8 tagging head (option bit 3) needs int8 weights",
+                  &err),
+          "crafted: an int8 tagging head without int8 weights");
     s = good, s.options = PNM_MODEL_OPTION_INT8;
     CHECK(refused(&s, "the configuration has", &err),
           "crafted: int8 weights marked on a float model's weights");

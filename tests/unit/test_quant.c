@@ -1,6 +1,7 @@
 /* int8 inference: the kernels give the same int32 bits in every variant,
- * quantization stays within half a step, the int8 forward follows the
- * float one, and an int8 model file round-trips and is validated. */
+ * quantization stays within half a step, the int8 forward and tagging head
+ * follow the float ones, and an int8 model file (with a float or an int8
+ * tagging head) round-trips and is validated. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,74 @@ static pnm_config odd_config(void)
     return c;
 }
 
+/* The float tag logits O tag_w^T + tag_b of rows rows of O. */
+static void tag_reference(float *x, const pnm_config *c, const pnm_params *p, const float *o,
+                          uint32_t rows)
+{
+    for (uint32_t r = 0; r < rows; r++)
+        for (uint32_t j = 0; j < c->n_tags; j++) {
+            double sum = p->tag_b[j];
+            for (uint32_t d = 0; d < c->bottleneck; d++)
+                sum += (double)o[r * c->bottleneck + d] * p->tag_w[j * c->bottleneck + d];
+            x[r * c->n_tags + j] = (float)sum;
+        }
+}
+
+/* The int8 tagging head against the float one, the same bits with every
+ * kernel set, and pnm_qheads_forward against pnm_heads_forward; p the
+ * float model, kp its floats without the int8 matrices (q's). */
+static void test_tag_head(const pnm_config *c, const pnm_params *p, const pnm_params *kp,
+                          const pnm_qweights *q)
+{
+    enum { ROWS = 7 };
+    float o[ROWS * 20], want[ROWS * 4], first[ROWS * 4];
+    uint64_t rng = 11;
+    for (size_t i = 0; i < ROWS * 20; i++)
+        o[i] = 4.0f * pnm_rand_uniform(&rng) - 2.0f;
+    memset(o + 20, 0, 20 * sizeof *o); /* a row of zeros quantizes to zeros */
+    tag_reference(want, c, p, o, ROWS);
+    int same = 1, ran = 0;
+    double worst = 0;
+    for (size_t s = 0; s < N_SETS; s++) {
+        const pnm_qkernels *k = pnm_qkernels_find(set_names[s]);
+        pnm_qheads *h = k ? pnm_qheads_new(c, k) : NULL;
+        if (!h)
+            continue;
+        const float *x = pnm_qtag_logits(h, q, kp->tag_b, o, ROWS);
+        for (size_t i = 0; i < ROWS * 4; i++)
+            worst = fmax(worst, fabs(x[i] - want[i]));
+        if (ran++)
+            same &= memcmp(x, first, sizeof first) == 0;
+        else
+            memcpy(first, x, sizeof first);
+        pnm_qheads_free(h);
+    }
+    char what[128];
+    snprintf(what, sizeof what, "int8 tag logits within 0.05 of the float ones (%.4f)", worst);
+    CHECK(ran && worst < 0.05, what);
+    CHECK(same, "int8 tag logits: the same bits with every kernel set");
+    CHECK(first[4] == p->tag_b[0] && first[7] == p->tag_b[3], "a row of zeros gets the biases");
+
+    /* Through the heads: the workspace's logits are the int8 head's. */
+    pnm_error err;
+    pnm_workspace *ws = pnm_workspace_new(c);
+    pnm_qheads *h = pnm_qheads_new(c, NULL);
+    uint32_t rows = ROWS;
+    const float *in = o, *x;
+    int ok = ws && h && pnm_qheads_forward(h, q, kp, ws, o, ROWS, &err) == 0;
+    x = ok ? pnm_tag_logits(ws, 0, &rows) : NULL;
+    CHECK(ok && rows == ROWS && memcmp(x, first, sizeof first) == 0,
+          "pnm_qheads_forward: the tag logits are pnm_qtag_logits'");
+    CHECK(pnm_heads_forward(c, kp, ws, &in, &rows, 1, &err) == -1 &&
+              strstr(err.msg, "tagging head is int8"),
+          "pnm_heads_forward refuses a tagging head without float weights");
+    CHECK(pnm_qheads_forward(h, q, kp, ws, o, c->seq_len + 1, &err) == -1 &&
+              strstr(err.msg, "sequence length"),
+          "pnm_qheads_forward refuses more rows than the sequence length");
+    pnm_qheads_free(h);
+    pnm_workspace_free(ws);
+}
+
 static void test_quantize(void)
 {
     pnm_config c = odd_config();
@@ -218,19 +287,20 @@ static void test_quantize(void)
     pnm_params_init(&p, &c, 3);
     p.layer[1].ch_w1[5] = 0; /* nothing special about a zero */
     memset(p.layer[0].tok_w2, 0, c.token_hidden * sizeof(float)); /* a row of zeros */
+    p.tag_b[0] = 0.25f, p.tag_b[3] = -0.5f;
     pnm_error err;
-    pnm_qweights *q = pnm_qweights_quantize(&c, &p, &err);
-    CHECK(q != NULL, "quantize");
+    pnm_qweights *q = pnm_qweights_quantize(&c, &p, true, &err);
+    CHECK(q != NULL && q->tags, "quantize, the tagging head too");
     if (!q) {
         free(arena);
         return;
     }
     const pnm_qmatrix *ms[] = {&q->bott_w, &q->layer[0].tok_w1, &q->layer[0].tok_w2,
-                               &q->layer[1].ch_w1, &q->layer[1].ch_w2};
+                               &q->layer[1].ch_w1, &q->layer[1].ch_w2, &q->tag_w};
     const float *ws[] = {p.bott_w, p.layer[0].tok_w1, p.layer[0].tok_w2, p.layer[1].ch_w1,
-                         p.layer[1].ch_w2};
+                         p.layer[1].ch_w2, p.tag_w};
     int within = 1, full = 1;
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < 6; i++) {
         const pnm_qmatrix *m = ms[i];
         size_t channels = m->by_column ? m->cols : m->rows;
         for (size_t ch = 0; ch < channels; ch++) {
@@ -249,12 +319,15 @@ static void test_quantize(void)
     CHECK(q->layer[0].tok_w2.scale[0] == 0, "a row of zeros has scale 0");
 
     /* The int8 forward against the float one, with every kernel set. */
-    float *kept = malloc(pnm_params_count_unquantized(&c) * sizeof *kept);
+    float *kept = malloc(pnm_params_count_unquantized(&c, true) * sizeof *kept);
     pnm_params kp;
-    pnm_params_bind_unquantized(&kp, &c, kept);
-    pnm_params_copy_unquantized(kept, arena, &c);
-    CHECK(kp.bott_w == NULL && kp.layer[1].ch_w2 == NULL && kp.ln_b[0] == p.ln_b[0] &&
-              kp.tag_b[3] == p.tag_b[3] && kp.layer[1].ch_b2[19] == p.layer[1].ch_b2[19],
+    pnm_params_bind_unquantized(&kp, &c, true, kept);
+    pnm_params_copy_unquantized(kept, arena, &c, true);
+    CHECK(kp.bott_w == NULL && kp.layer[1].ch_w2 == NULL && kp.tag_w == NULL &&
+              kp.ln_b[0] == p.ln_b[0] && kp.tag_b[3] == p.tag_b[3] &&
+              kp.layer[1].ch_b2[19] == p.layer[1].ch_b2[19] &&
+              pnm_params_count_unquantized(&c, true) + (size_t)c.n_tags * c.bottleneck ==
+                  pnm_params_count_unquantized(&c, false),
           "the unquantized floats are copied, the matrices' views are NULL");
     uint16_t buckets[12 * 6];
     uint64_t rng = 5;
@@ -286,6 +359,7 @@ static void test_quantize(void)
         pnm_qworkspace_free(qws);
     }
     pnm_workspace_free(fws);
+    test_tag_head(&c, &p, &kp, q);
     free(kept);
     pnm_qweights_free(q);
     free(arena);
@@ -295,6 +369,86 @@ static void test_quantize(void)
 static void fix_checksum(pnm_buf *b)
 {
     pnm_put_u32(b->data + b->len - 4, (uint32_t)pnm_hash64(b->data, b->len - 4, 0));
+}
+
+/* The model m (float, with tags) quantized with an int8 tagging head: the
+ * file round-trips with option bits 2 and 3, option bit 3 is checked, and
+ * the runner predicts alike from features and from its hidden records. */
+static void test_int8_tags_file(const pnm_model *m)
+{
+    pnm_error err;
+    const pnm_config *c = &m->config;
+    pnm_model *q = pnm_model_quantize(m, true, &err), *l = NULL, *bad;
+    pnm_buf qb = {0}, fq = {0}, b2 = {0};
+    int ok = q && q->qw->tags && !q->p.tag_w && pnm_model_encode(q, &qb, &err) == 0;
+    pnm_model *fl = pnm_model_quantize(m, false, &err);
+    ok = ok && fl && pnm_model_encode(fl, &fq, &err) == 0;
+    l = ok ? pnm_model_decode(qb.data, qb.len, &err) : NULL;
+    CHECK(l && l->qw->tags && !l->p.tag_w && l->p.tag_b,
+          "an int8 body with an int8 tagging head decodes so");
+    if (!l) {
+        printf("# %s\n", err.msg);
+        goto done;
+    }
+    size_t nt = c->n_tags, b = c->bottleneck;
+    CHECK(pnm_get_u32(qb.data + 64) == (PNM_MODEL_OPTION_INT8 | PNM_MODEL_OPTION_INT8_TAGS) &&
+              fq.len - qb.len == 4 * nt * b - (4 * nt + nt * b),
+          "option bits 2 and 3; the tag weights take a byte each and a scale per tag");
+    CHECK(memcmp(l->qw->tag_w.q, q->qw->tag_w.q, nt * b) == 0 &&
+              memcmp(l->qw->tag_w.scale, q->qw->tag_w.scale, nt * sizeof(float)) == 0 &&
+              pnm_model_encode(l, &b2, &err) == 0 && b2.len == qb.len &&
+              memcmp(b2.data, qb.data, qb.len) == 0,
+          "the int8 tagging head comes back identical, and encodes to the same bytes");
+    /* Bit 3 without bit 2: refused before the counts are compared. */
+    memcpy(b2.data, fq.data, fq.len);
+    b2.len = fq.len;
+    pnm_put_u32(b2.data + 64, PNM_MODEL_OPTION_INT8_TAGS);
+    fix_checksum(&b2);
+    bad = pnm_model_decode(b2.data, b2.len, &err);
+    CHECK(!bad && strstr(err.msg, "corrupt model: an int8 tagging head (option bit 3) needs"),
+          "option bit 3 without bit 2 is refused");
+    pnm_model_free(bad);
+    /* The tagging head's last scale, not finite. */
+    memcpy(b2.data, qb.data, qb.len);
+    b2.len = qb.len;
+    size_t last_scale = qb.len - 4 - nt * b - 4;
+    pnm_put_u32(b2.data + last_scale, 0x7f800000u);
+    fix_checksum(&b2);
+    bad = pnm_model_decode(b2.data, b2.len, &err);
+    CHECK(!bad && strstr(err.msg, "scale 3 is inf"), "an int8 tagging head's scales are checked");
+    pnm_model_free(bad);
+
+    /* The runner: from features and from the hidden record alike. */
+    pnm_runner r;
+    ok = pnm_runner_init(&r, l, &err) == 0;
+    uint16_t buckets[3 * 6] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 39, 38, 37, 36, 35, 34};
+    pnm_features feat = {.line = 1, .n_words = 3, .buckets = buckets};
+    pnm_hidden h = {0};
+    pnm_prediction pred;
+    float probs[3 * 4];
+    uint32_t tags[3];
+    ok = ok && pnm_mix_features(&r, &feat, &h, &err) == 0 &&
+         pnm_infer_features(&r, &feat, &pred, &err) == 0 && pred.tags && pred.tag_probs;
+    if (ok) {
+        memcpy(probs, pred.tag_probs, sizeof probs);
+        memcpy(tags, pred.tags, sizeof tags);
+    }
+    ok = ok && pnm_infer_hidden(&r, &h, &pred, &err) == 0 && pred.tag_probs &&
+         memcmp(probs, pred.tag_probs, sizeof probs) == 0 &&
+         memcmp(tags, pred.tags, sizeof tags) == 0;
+    CHECK(ok, "the runner: features and hidden records give the same tags and probabilities");
+    /* Without tag probabilities: the same tags, decoded from the logits. */
+    pnm_runner_set_tag_probs(&r, false);
+    ok = ok && pnm_infer_features(&r, &feat, &pred, &err) == 0 && pred.tags &&
+         !pred.tag_probs && memcmp(tags, pred.tags, sizeof tags) == 0;
+    float prob = 1;
+    CHECK(ok && pnm_prediction_tag(l, &pred, 0, &prob) == tags[0] && prob == 0,
+          "tag probabilities off: the same tags, no probabilities (0)");
+    pnm_runner_free(&r);
+    pnm_hidden_free(&h);
+done:
+    pnm_model_free(l), pnm_model_free(q), pnm_model_free(fl);
+    pnm_buf_free(&qb), pnm_buf_free(&fq), pnm_buf_free(&b2);
 }
 
 static void test_model_file(void)
@@ -310,10 +464,11 @@ static void test_model_file(void)
     const char *labels[] = {"a", "b", "c"}, *tags[] = {"O", "B-x", "I-x", "B-y"};
     pnm_model *m = pnm_model_new(&c, labels, tags, f->vocab, f->vocab_len, &err);
     pnm_params_init(&m->p, &c, 8);
-    pnm_model *q = pnm_model_quantize(m, &err);
-    CHECK(q && q->qw && !q->p.bott_w && q->p.pool_q[2] == m->p.pool_q[2],
+    pnm_model *q = pnm_model_quantize(m, false, &err);
+    CHECK(q && q->qw && !q->qw->tags && !q->p.bott_w && q->p.tag_w &&
+              q->p.pool_q[2] == m->p.pool_q[2],
           "pnm_model_quantize: int8 matrices, the other floats copied");
-    pnm_model *again = q ? pnm_model_quantize(q, &err) : NULL;
+    pnm_model *again = q ? pnm_model_quantize(q, true, &err) : NULL;
     CHECK(q && !again && strstr(err.msg, "int8 already"), "an int8 model is not quantized twice");
 
     pnm_buf fb = {0}, qb = {0}, qb2 = {0};
@@ -330,14 +485,14 @@ static void test_model_file(void)
     ok = memcmp(a->q, b->q, (size_t)a->rows * a->cols) == 0 &&
          memcmp(a->scale, b->scale, a->rows * sizeof *a->scale) == 0 &&
          memcmp(q->qw->bott_w.q, l->qw->bott_w.q, (size_t)120 * 20) == 0 &&
-         memcmp(l->params, q->params, pnm_params_count_unquantized(&c) * sizeof(float)) == 0;
+         memcmp(l->params, q->params, pnm_params_count_unquantized(&c, false) * sizeof(float)) == 0;
     CHECK(ok, "int8 values, scales and the other floats come back identical");
     CHECK(pnm_model_encode(l, &qb2, &err) == 0 && qb2.len == qb.len &&
               memcmp(qb.data, qb2.data, qb.len) == 0,
           "encoding the decoded model gives the same bytes");
 
     /* Damage, each with a checksum that matches: the fields are checked. */
-    size_t scale0 = qb.len - 4 - pnm_qweights_bytes(&c); /* the bottleneck's first scale */
+    size_t scale0 = qb.len - 4 - pnm_qweights_bytes(&c, false); /* the bottleneck's first scale */
     float nan = NAN;
     uint32_t bits;
     memcpy(&bits, &nan, 4);
@@ -365,10 +520,17 @@ static void test_model_file(void)
           "an int8 body one byte short is refused");
     pnm_model_free(bad);
     memcpy(qb2.data, qb.data, qb.len);
-    pnm_put_u32(qb2.data + 64, PNM_MODEL_OPTION_INT8 | 8);
+    pnm_put_u32(qb2.data + 64, PNM_MODEL_OPTION_INT8 | 16);
     fix_checksum(&qb2);
     bad = pnm_model_decode(qb2.data, qb2.len, &err);
-    CHECK(!bad && strstr(err.msg, "unknown options 0xc"), "other option bits stay refused");
+    CHECK(!bad && strstr(err.msg, "unknown options 0x14"), "other option bits stay refused");
+    pnm_model_free(bad);
+    /* Bit 3 on a body whose tagging head is float: the counts do not add up. */
+    pnm_put_u32(qb2.data + 64, PNM_MODEL_OPTION_INT8 | PNM_MODEL_OPTION_INT8_TAGS);
+    fix_checksum(&qb2);
+    bad = pnm_model_decode(qb2.data, qb2.len, &err);
+    CHECK(!bad && strstr(err.msg, "parameters, the configuration has"),
+          "an int8 body with a float tagging head marked bit 3 is refused");
     pnm_model_free(bad);
     /* A float body marked int8: its parameters do not add up. */
     memcpy(qb2.data, fb.data, fb.len);
@@ -379,6 +541,8 @@ static void test_model_file(void)
     CHECK(!bad && strstr(err.msg, "parameters, the configuration has"),
           "a float body marked int8 is refused");
     pnm_model_free(bad);
+
+    test_int8_tags_file(m);
 
     /* The runner: the mixer's output is the int8 forward's. */
     pnm_runner r;
