@@ -2,6 +2,8 @@
 // no exception or std::string crosses it.
 #include "sp.h"
 
+#include "hash.h"
+
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
@@ -19,6 +21,7 @@
 struct pnm_sp {
     sentencepiece::SentencePieceProcessor proc;
     std::string bytes;
+    uint64_t id;
 };
 
 static pnm_sp *load(pnm_sp *sp, pnm_error *err)
@@ -43,6 +46,7 @@ static pnm_sp *load(pnm_sp *sp, pnm_error *err)
         delete sp;
         return nullptr;
     }
+    sp->id = pnm_hash64(sp->bytes.data(), sp->bytes.size(), 0);
     return sp;
 }
 
@@ -113,6 +117,11 @@ extern "C" const void *pnm_sp_model_bytes(const pnm_sp *sp, size_t *len)
 {
     *len = sp->bytes.size();
     return sp->bytes.data();
+}
+
+extern "C" uint64_t pnm_sp_id(const pnm_sp *sp)
+{
+    return sp->id;
 }
 
 extern "C" int pnm_sp_encode(const pnm_sp *sp, const char *text, size_t len,

@@ -30,6 +30,10 @@ const char *pnm_sp_piece(const pnm_sp *sp, uint32_t id, size_t *len);
 /* The serialized model, exactly the bytes a .model file holds. */
 const void *pnm_sp_model_bytes(const pnm_sp *sp, size_t *len);
 
+/* The vocabulary's identity: pnm_hash64 (seed 0) of the serialized model,
+ * computed once at load. Two vocabularies with one identity encode alike. */
+uint64_t pnm_sp_id(const pnm_sp *sp);
+
 /* Encodes text into piece ids. Writes at most cap ids to ids and sets *n to
  * the number of pieces SentencePiece produced (which may exceed cap: the
  * caller decides whether to truncate). Returns 0, or -1 on error. */

@@ -11,6 +11,44 @@ static const char *objects[] = {"some jazz", "the weather", "a table for two", "
                                 "my playlist", "movie times", "the news today"};
 static const char *tails[] = {"please", "in paris", "tomorrow", "now", "for me", "at noon"};
 
+/* Whether t is line as SentencePiece encodes it word by word, without the
+ * word cache: the reference the cached tokenizer must equal. */
+static bool encoded_uncached(const pnm_sp *sp, const char *line, const pnm_tokens *t)
+{
+    size_t pos = 0, len;
+    const char *w;
+    uint32_t i = 0;
+    while (pnm_next_word(line, strlen(line), &pos, &w, &len)) {
+        uint32_t ids[PNM_MAX_WORD_PIECES];
+        size_t n;
+        pnm_error err;
+        if (pnm_sp_encode(sp, w, len, ids, PNM_MAX_WORD_PIECES, &n, &err))
+            return false;
+        if (n == 0)
+            ids[0] = pnm_sp_unk_id(sp), n = 1;
+        if (i >= t->n_words || t->word_start[i + 1] - t->word_start[i] != n ||
+            memcmp(t->ids + t->word_start[i], ids, n * sizeof *ids) != 0)
+            return false;
+        i++;
+    }
+    return i == t->n_words;
+}
+
+/* Tokenizes lines twice with one pnm_tokens (the second time every short
+ * word is in its cache) and checks each record against the reference. */
+static bool cached_as_uncached(const pnm_sp *sp, pnm_tokens *t, const char *const *lines)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; lines[i]; i++) {
+            bool truncated;
+            pnm_error err;
+            if (pnm_tokenize_line(sp, lines[i], strlen(lines[i]), i + 1, 0, t, &truncated, &err) ||
+                !encoded_uncached(sp, lines[i], t))
+                return false;
+        }
+    return true;
+}
+
 static pnm_corpus make_corpus(void)
 {
     pnm_corpus c = {0};
@@ -95,6 +133,31 @@ int main(void)
     CHECK(rc == 0 && t.n_words == 0 && t.line == 4, "an empty line is an empty record");
     rc = pnm_tokenize_line(sp, "ok \xFF", 4, 7, 0, &t, &truncated, &err);
     CHECK(rc < 0 && strstr(err.msg, "line 7, byte 4: invalid UTF-8"), "invalid UTF-8 names line and byte");
+
+    /* Words repeated within and across lines; case variants (normalized
+     * alike, cached apart); a word longer than a cache slot; words of many
+     * pieces (rare letters, byte pieces); a word of no pieces. */
+    static const char *const lines[] = {
+        "play play some jazz jazz jazz", "Play PLAY play", "tell me the news today please",
+        "supercalifragilisticexpialidocious-and-then-some more", "zqxjkvbwqzxj vbwk",
+        "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq", "caf\xC3\xA9 \xE2\x80\x8B \xF0\x9F\x8E\xB5 ok",
+        NULL};
+    CHECK(cached_as_uncached(sp, &t, lines),
+          "tokenize: the word cache gives SentencePiece's pieces, word by word");
+    opt.vocab_size = 60;
+    void *small = NULL;
+    size_t small_len = 0;
+    pnm_sp *sp2 = NULL;
+    rc = pnm_sp_train((const char *const *)corpus.sentences, corpus.count, &opt, &small,
+                      &small_len, &err);
+    if (rc == 0)
+        sp2 = pnm_sp_load_bytes(small, small_len, &err);
+    CHECK(sp2 && pnm_sp_id(sp2) != pnm_sp_id(sp) && pnm_sp_id(sp) == pnm_hash64(model, len, 0),
+          "a vocabulary's identity is XXH64 of its bytes");
+    CHECK(sp2 && cached_as_uncached(sp2, &t, lines) && cached_as_uncached(sp, &t, lines),
+          "tokenize: one pnm_tokens through two vocabularies, the cache follows");
+    pnm_sp_free(sp2);
+    free(small);
 
     pnm_tokens_free(&t);
     pnm_header_free(&h);
