@@ -5,7 +5,6 @@
 #include "hash.h"
 
 #include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -15,8 +14,6 @@
 #include <new>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 struct pnm_sp {
     sentencepiece::SentencePieceProcessor proc;
@@ -139,114 +136,5 @@ extern "C" int pnm_sp_encode(const pnm_sp *sp, const char *text, size_t len,
     *n = out.size();
     for (size_t i = 0; i < out.size() && i < cap; i++)
         ids[i] = static_cast<uint32_t>(out[i]);
-    return 0;
-}
-
-namespace {
-
-class ArrayIterator : public sentencepiece::SentenceIterator {
-public:
-    ArrayIterator(const char *const *s, size_t n) : s_(s), n_(n) { load(); }
-    bool done() const override { return i_ >= n_; }
-    void Next() override { i_++; load(); }
-    const std::string &value() const override { return cur_; }
-    sentencepiece::util::Status status() const override { return {}; }
-
-private:
-    void load() { if (i_ < n_) cur_ = s_[i_]; }
-    const char *const *s_;
-    size_t n_, i_ = 0;
-    std::string cur_;
-};
-
-// SentencePiece logs training progress to stderr with no switch to turn it
-// off in this version; park it in a temporary file and show it only if the
-// training fails.
-class StderrCapture {
-public:
-    StderrCapture()
-    {
-        fflush(stderr);
-        tmp_ = tmpfile();
-        saved_ = dup(2);
-        if (tmp_ && saved_ >= 0)
-            dup2(fileno(tmp_), 2);
-    }
-    std::string release()
-    {
-        std::string text;
-        fflush(stderr);
-        if (saved_ >= 0) {
-            dup2(saved_, 2);
-            close(saved_);
-            saved_ = -1;
-        }
-        if (tmp_) {
-            rewind(tmp_);
-            char buf[4096];
-            size_t k;
-            while ((k = fread(buf, 1, sizeof buf, tmp_)) > 0)
-                text.append(buf, k);
-            fclose(tmp_);
-            tmp_ = nullptr;
-        }
-        return text;
-    }
-    ~StderrCapture() { release(); }
-
-private:
-    FILE *tmp_ = nullptr;
-    int saved_ = -1;
-};
-
-// The last line SentencePiece logged before failing, which names the cause.
-std::string last_line(std::string log)
-{
-    while (!log.empty() && log.back() == '\n')
-        log.pop_back();
-    size_t nl = log.rfind('\n');
-    return nl == std::string::npos ? log : log.substr(nl + 1);
-}
-
-} // namespace
-
-extern "C" int pnm_sp_train(const char *const *sentences, size_t count,
-                            const pnm_sp_train_options *opt, void **model,
-                            size_t *model_len, pnm_error *err)
-{
-    if (count == 0)
-        return pnm_error_set(err, "no text to train a vocabulary on");
-    std::string args = "--model_prefix= --vocab_size=" + std::to_string(opt->vocab_size) +
-        " --model_type=" + (opt->model_type == PNM_SP_BPE ? "bpe" : "unigram") +
-        " --normalization_rule_name=" + opt->normalization +
-        " --num_threads=" + std::to_string(opt->threads ? opt->threads : 1) +
-        // A soft limit: a small corpus yields fewer pieces instead of failing.
-        " --hard_vocab_limit=false" +
-        // Unknown characters become byte pieces rather than one shared <unk>.
-        (opt->vocab_size >= 512 ? " --byte_fallback=true" : "") +
-                " --input_sentence_size=0 --max_sentence_length=65536";
-    sentencepiece::SetRandomGeneratorSeed(opt->seed);
-    std::string out;
-    ArrayIterator it(sentences, count);
-    StderrCapture capture;
-    sentencepiece::util::Status st;
-    try {
-        st = sentencepiece::SentencePieceTrainer::Train(args, &it, &out);
-    } catch (const std::exception &e) {
-        capture.release();
-        return pnm_error_set(err, "SentencePiece training failed: %s", e.what());
-    }
-    std::string log = capture.release();
-    if (!st.ok()) {
-        std::string why = st.ToString();
-        if (why.empty())
-            why = last_line(log);
-        return pnm_error_set(err, "SentencePiece training failed: %s", why.c_str());
-    }
-    *model = malloc(out.size());
-    if (!*model)
-        return pnm_error_set(err, "out of memory");
-    memcpy(*model, out.data(), out.size());
-    *model_len = out.size();
     return 0;
 }
