@@ -13,6 +13,7 @@ void pnm_features_free(pnm_features *f)
     free(f->buckets);
     free(f->sort_count);
     free(f->sort_bits);
+    free(f->cache);
     memset(f, 0, sizeof *f);
 }
 

@@ -49,6 +49,25 @@ static bool cached_as_uncached(const pnm_sp *sp, pnm_tokens *t, const char *cons
     return true;
 }
 
+/* Lines of 8000 different made-up words, more than the word cache has
+ * slots: slots are overwritten and lookups must tell words apart. Each
+ * line is a buffer of 64 bytes; the array ends with NULL. */
+static char **many_words_lines(void)
+{
+    enum { LINES = 1000, PER_LINE = 8 };
+    char **lines = calloc(LINES + 1, sizeof *lines);
+    for (int i = 0; lines && i < LINES; i++) {
+        lines[i] = malloc(PER_LINE * 8);
+        char *p = lines[i];
+        for (int j = 0; p && j < PER_LINE; j++) {
+            int w = i * PER_LINE + j;
+            p += sprintf(p, "%c%c%c%c ", 'a' + w % 26, 'a' + w / 26 % 26, 'e' + w / 676 % 20,
+                         "aeiou"[w % 5]);
+        }
+    }
+    return lines;
+}
+
 static pnm_corpus make_corpus(void)
 {
     pnm_corpus c = {0};
@@ -144,6 +163,12 @@ int main(void)
         NULL};
     CHECK(cached_as_uncached(sp, &t, lines),
           "tokenize: the word cache gives SentencePiece's pieces, word by word");
+    char **many = many_words_lines();
+    CHECK(many && cached_as_uncached(sp, &t, (const char *const *)many),
+          "tokenize: the word cache tells apart words that share a slot");
+    for (size_t i = 0; many && many[i]; i++)
+        free(many[i]);
+    free(many);
     opt.vocab_size = 60;
     void *small = NULL;
     size_t small_len = 0;
