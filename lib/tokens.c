@@ -4,110 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
 #include "limits.h"
-#include "utf8.h"
 
-#define RECORD_HEAD_BYTES 12 /* u64 line + u32 word count */
-
-/* The word cache: direct-mapped, one 64-byte slot per word, so that a
- * lookup is one hash and one cache line, and a word that does not fit a
- * slot (long, or of many pieces: rare in any language) is encoded every
- * time instead of making slots larger. A miss overwrites the slot: the
- * frequent words of a Zipfian text keep theirs. */
-#define CACHE_WORD_BYTES 30u
-#define CACHE_IDS 8u
-#define CACHE_SLOTS (PNM_WORD_CACHE_BYTES / sizeof(cache_slot))
-
-typedef struct cache_slot {
-    uint8_t word_len; /* 0: empty (a word has at least one byte) */
-    uint8_t n_ids;
-    char word[CACHE_WORD_BYTES];
-    uint32_t ids[CACHE_IDS];
-} cache_slot;
-
-struct pnm_word_cache {
-    uint64_t vocab_id; /* pnm_sp_id of the vocabulary the slots hold */
-    cache_slot slot[];
-};
-
-_Static_assert(sizeof(cache_slot) == 64, "a cache slot is one cache line");
-_Static_assert((CACHE_SLOTS & (CACHE_SLOTS - 1)) == 0, "a power of two of slots");
-
-void pnm_tokens_free(pnm_tokens *t)
-{
-    free(t->word_start);
-    free(t->ids);
-    free(t->cache);
-    memset(t, 0, sizeof *t);
-}
-
-/* t's cache, empty unless it holds sp's words already. */
-static pnm_word_cache *cache_for(pnm_tokens *t, const pnm_sp *sp, pnm_error *err)
-{
-    uint64_t id = pnm_sp_id(sp);
-    if (t->cache && t->cache->vocab_id == id)
-        return t->cache;
-    free(t->cache);
-    /* calloc: the slots start empty, and pages no word reaches are never
-     * touched. */
-    t->cache = calloc(1, sizeof *t->cache + CACHE_SLOTS * sizeof(cache_slot));
-    if (!t->cache) {
-        pnm_error_set(err, "out of memory");
-        return NULL;
-    }
-    t->cache->vocab_id = id;
-    return t->cache;
-}
-
-/* The slot of a word: a multiply-xorshift hash of its bytes, 8 at a time.
- * The cache needs spread, not strength, and XXH64 would cost more than the
- * lookup it serves. */
-static size_t slot_of(const char *word, size_t len)
-{
-    uint64_t h = len * 0x9E3779B97F4A7C15ull;
-    for (size_t i = 0; i < len; i += 8) {
-        uint64_t x = 0;
-        memcpy(&x, word + i, len - i < 8 ? len - i : 8);
-        h = (h ^ x) * 0xFF51AFD7ED558CCDull;
-        h ^= h >> 32;
-    }
-    return (size_t)h & (CACHE_SLOTS - 1);
-}
-
-/* The pieces of one word into ids (room for PNM_MAX_WORD_PIECES): from the
- * cache, or from SentencePiece, with a word of no pieces made the unknown
- * piece and a word of too many cut. Sets *n (1..PNM_MAX_WORD_PIECES). */
-static int encode_word(const pnm_sp *sp, pnm_word_cache *cache, const char *word, size_t len,
-                       uint32_t *ids, size_t *n, pnm_error *err)
-{
-    cache_slot *s = NULL;
-    if (len <= CACHE_WORD_BYTES) {
-        s = &cache->slot[slot_of(word, len)];
-        if (s->word_len == len && memcmp(s->word, word, len) == 0) {
-            memcpy(ids, s->ids, s->n_ids * sizeof *ids);
-            *n = s->n_ids;
-            return 0;
-        }
-    }
-    size_t k;
-    if (pnm_sp_encode(sp, word, len, ids, PNM_MAX_WORD_PIECES, &k, err))
-        return -1;
-    if (k == 0)
-        ids[0] = pnm_sp_unk_id(sp), k = 1;
-    if (k > PNM_MAX_WORD_PIECES)
-        k = PNM_MAX_WORD_PIECES;
-    if (s && k <= CACHE_IDS) {
-        s->word_len = (uint8_t)len;
-        s->n_ids = (uint8_t)k;
-        memcpy(s->word, word, len);
-        memcpy(s->ids, ids, k * sizeof *ids);
-    }
-    *n = k;
-    return 0;
-}
-
-static int tokens_reserve(pnm_tokens *t, size_t words, size_t ids, pnm_error *err)
+int pnm_tokens_reserve(pnm_tokens *t, size_t words, size_t ids, pnm_error *err)
 {
     if (words + 1 > t->word_cap) {
         size_t cap = t->word_cap ? t->word_cap : 64;
@@ -128,6 +27,14 @@ static int tokens_reserve(pnm_tokens *t, size_t words, size_t ids, pnm_error *er
         t->ids = p, t->id_cap = cap;
     }
     return 0;
+}
+
+void pnm_tokens_free(pnm_tokens *t)
+{
+    free(t->word_start);
+    free(t->ids);
+    free(t->cache);
+    memset(t, 0, sizeof *t);
 }
 
 int pnm_tokens_header(const pnm_sp *sp, uint32_t max_words, pnm_header *h, pnm_error *err)
@@ -174,14 +81,14 @@ int pnm_tokens_header(const pnm_sp *sp, uint32_t max_words, pnm_header *h, pnm_e
 int pnm_tokens_encode(const pnm_tokens *t, pnm_buf *out, pnm_error *err)
 {
     uint32_t n_ids = t->word_start[t->n_words];
-    size_t need = RECORD_HEAD_BYTES + 2 * (size_t)t->n_words + 4 * (size_t)n_ids;
+    size_t need = PNM_TOKENS_HEAD_BYTES + 2 * (size_t)t->n_words + 4 * (size_t)n_ids;
     out->len = 0;
     uint8_t *p = pnm_buf_reserve(out, need);
     if (!p)
         return pnm_error_set(err, "out of memory");
     pnm_put_u64(p, t->line);
     pnm_put_u32(p + 8, t->n_words);
-    p += RECORD_HEAD_BYTES;
+    p += PNM_TOKENS_HEAD_BYTES;
     for (uint32_t w = 0; w < t->n_words; w++) {
         uint32_t a = t->word_start[w], b = t->word_start[w + 1];
         pnm_put_u16(p, (uint16_t)(b - a));
@@ -196,12 +103,12 @@ int pnm_tokens_encode(const pnm_tokens *t, pnm_buf *out, pnm_error *err)
 int pnm_tokens_decode(const pnm_header *h, const uint8_t *p, uint32_t len, pnm_tokens *t,
                       pnm_error *err)
 {
-    if (len < RECORD_HEAD_BYTES)
+    if (len < PNM_TOKENS_HEAD_BYTES)
         return pnm_error_set(err, "record of %" PRIu32 " bytes is too short", len);
     t->line = pnm_get_u64(p);
     uint32_t n_words = pnm_get_u32(p + 8);
     /* Every word takes at least 6 bytes: bounds the allocation by len. */
-    if (n_words > (len - RECORD_HEAD_BYTES) / 6)
+    if (n_words > (len - PNM_TOKENS_HEAD_BYTES) / 6)
         return pnm_error_set(err, "record claims %" PRIu32 " words in %" PRIu32 " bytes",
                              n_words, len);
     if (n_words > PNM_MAX_WORDS)
@@ -210,9 +117,9 @@ int pnm_tokens_decode(const pnm_header *h, const uint8_t *p, uint32_t len, pnm_t
     if (h->max_words && n_words > h->max_words)
         return pnm_error_set(err, "record has %" PRIu32 " words, the header allows %" PRIu32,
                              n_words, h->max_words);
-    if (tokens_reserve(t, n_words, (len - RECORD_HEAD_BYTES) / 4, err))
+    if (pnm_tokens_reserve(t, n_words, (len - PNM_TOKENS_HEAD_BYTES) / 4, err))
         return -1;
-    uint32_t at = RECORD_HEAD_BYTES, n_ids = 0;
+    uint32_t at = PNM_TOKENS_HEAD_BYTES, n_ids = 0;
     for (uint32_t w = 0; w < n_words; w++) {
         if (len - at < 2)
             return pnm_error_set(err, "record ends inside word %" PRIu32, w);
@@ -249,98 +156,4 @@ static int decode_tokens(const pnm_header *h, const uint8_t *p, uint32_t len, vo
 int pnm_tokens_read(pnm_reader *r, pnm_tokens *out, pnm_error *err)
 {
     return pnm_reader_next_decoded(r, decode_tokens, out, err);
-}
-
-/* The character at s[i]: its length, and whether it separates words. ASCII,
- * nearly all of most text, skips the decoder. A byte that is not UTF-8
- * (callers refuse those first) counts as one character, so that this never
- * loops. */
-static size_t char_at(const char *s, size_t len, size_t i, bool *sep)
-{
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x80) {
-        *sep = c <= 0x20 || c == 0x7F;
-        return 1;
-    }
-    uint32_t cp;
-    size_t k = pnm_utf8_decode(s + i, len - i, &cp);
-    if (k == 0)
-        k = 1, cp = 0xFFFD;
-    *sep = pnm_is_word_separator(cp);
-    return k;
-}
-
-bool pnm_next_word(const char *s, size_t len, size_t *pos, const char **word,
-                   size_t *word_len)
-{
-    size_t i = *pos, k;
-    bool sep = true;
-    while (i < len && (k = char_at(s, len, i, &sep), sep))
-        i += k;
-    if (i >= len) {
-        *pos = len;
-        return false;
-    }
-    size_t start = i, end = len;
-    /* A long word is cut, not split: the rest of it is skipped. */
-    bool cut = false;
-    while (i < len && (k = char_at(s, len, i, &sep), !sep)) {
-        if (!cut && i + k - start > PNM_MAX_WORD_BYTES)
-            end = i, cut = true;
-        i += k;
-    }
-    *pos = i;
-    *word = s + start;
-    *word_len = (cut ? end : i) - start;
-    return true;
-}
-
-int pnm_tokenize_line(const pnm_sp *sp, const char *line, size_t len, uint64_t line_no,
-                      uint32_t max_words, pnm_tokens *out, bool *truncated, pnm_error *err)
-{
-    size_t bad = pnm_utf8_find_invalid(line, len);
-    if (bad < len)
-        return pnm_error_set(err, "line %" PRIu64 ", byte %zu: invalid UTF-8 (0x%02x)",
-                             line_no, bad + 1, (unsigned char)line[bad]);
-    out->line = line_no;
-    out->n_words = 0;
-    *truncated = false;
-    size_t pos = 0, n_ids = 0, word_len;
-    const char *word;
-    pnm_word_cache *cache = cache_for(out, sp, err);
-    if (!cache || tokens_reserve(out, 0, 0, err))
-        return -1;
-    while (pnm_next_word(line, len, &pos, &word, &word_len)) {
-        if (max_words && out->n_words == max_words) {
-            *truncated = true;
-            break;
-        }
-        if (out->n_words == PNM_MAX_WORDS)
-            return pnm_error_set(err, "line %" PRIu64 " has more than %u words",
-                                 line_no, PNM_MAX_WORDS);
-        if (tokens_reserve(out, out->n_words + 1, n_ids + PNM_MAX_WORD_PIECES, err))
-            return -1;
-        size_t k;
-        if (encode_word(sp, cache, word, word_len, out->ids + n_ids, &k, err))
-            return pnm_error_prefix(err, "line %" PRIu64, line_no);
-        out->word_start[out->n_words++] = (uint32_t)n_ids;
-        n_ids += k;
-    }
-    out->word_start[out->n_words] = (uint32_t)n_ids;
-    if (RECORD_HEAD_BYTES + 2 * (size_t)out->n_words + 4 * n_ids > PNM_MAX_RECORD_BYTES)
-        return pnm_error_set(err, "line %" PRIu64 " gives a record above the limit of %u bytes",
-                             line_no, PNM_MAX_RECORD_BYTES);
-    return 0;
-}
-
-int pnm_words_joined(const char *line, size_t len, pnm_buf *out, pnm_error *err)
-{
-    size_t pos = 0, word_len, first = out->len;
-    const char *word;
-    while (pnm_next_word(line, len, &pos, &word, &word_len)) {
-        if ((out->len > first && pnm_buf_append(out, " ", 1)) ||
-            pnm_buf_append(out, word, word_len))
-            return pnm_error_set(err, "out of memory");
-    }
-    return 0;
 }

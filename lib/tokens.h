@@ -31,7 +31,11 @@ typedef struct pnm_tokens {
     pnm_word_cache *cache; /* words pnm_tokenize_line has seen; owned */
 } pnm_tokens;
 
+#define PNM_TOKENS_HEAD_BYTES 12 /* of a record: line number (u64), word count (u32) */
+
 void pnm_tokens_free(pnm_tokens *t);
+/* Makes room for words words (and their end) and ids piece ids. */
+int pnm_tokens_reserve(pnm_tokens *t, size_t words, size_t ids, pnm_error *err);
 
 /* The header of a token stream for this vocabulary: identity and the piece
  * table. Free with pnm_header_free. */

@@ -68,6 +68,47 @@ static char **many_words_lines(void)
     return lines;
 }
 
+/* Whether bytes (a hand-made ModelProto) are refused with a message that
+ * contains why. */
+static bool refused(const char *bytes, size_t len, const char *why)
+{
+    pnm_error err;
+    pnm_sp *sp = pnm_sp_load_bytes(bytes, len, &err);
+    pnm_sp_free(sp);
+    return !sp && strstr(err.msg, "not a SentencePiece model") && strstr(err.msg, why);
+}
+
+/* Loading reads the pieces from the protobuf wire format (pieces are field
+ * 1 of ModelProto; in each, the string is field 1 and the type field 3,
+ * UNKNOWN = 2), and refuses what SentencePiece would. */
+static void check_crafted_models(void)
+{
+#define PIECE_UNK "\x0a\x09\x0a\x05<unk>\x18\x02"
+#define PIECE_ABC "\x0a\x05\x0a\x03" "abc"
+    static const char two[] = PIECE_UNK "\x12\x02\x08\x01" PIECE_ABC;
+    pnm_error err;
+    pnm_sp *sp = pnm_sp_load_bytes(two, sizeof two - 1, &err);
+    size_t len = 0;
+    const char *p = sp ? pnm_sp_piece(sp, 1, &len) : NULL;
+    CHECK(sp && pnm_sp_vocab_size(sp) == 2 && pnm_sp_unk_id(sp) == 0 && len == 3 &&
+          memcmp(p, "abc", 3) == 0, "pieces and the unknown piece read from the wire format,"
+          " other fields skipped");
+    pnm_sp_free(sp);
+    CHECK(refused("", 0, "no pieces"), "an empty model is refused");
+    CHECK(refused(PIECE_ABC, sizeof PIECE_ABC - 1, "no unknown piece"),
+          "a model without an unknown piece is refused");
+    CHECK(refused(PIECE_UNK PIECE_UNK, 2 * (sizeof PIECE_UNK - 1), "a second unknown"),
+          "a model with two unknown pieces is refused");
+    CHECK(refused(PIECE_UNK "\x0a\x02\x18\x01", sizeof PIECE_UNK - 1 + 4, "piece 1 is empty"),
+          "an empty piece is refused");
+    CHECK(refused(PIECE_UNK "\x0a\x09\x0a\x03", sizeof PIECE_UNK - 1 + 4, "malformed"),
+          "a piece that runs past the end is refused");
+    CHECK(refused("\x0b\x00", 2, "malformed") && refused("\x0a\xff", 2, "malformed"),
+          "a group, a truncated length: refused");
+#undef PIECE_UNK
+#undef PIECE_ABC
+}
+
 static pnm_corpus make_corpus(void)
 {
     pnm_corpus c = {0};
@@ -116,6 +157,8 @@ int main(void)
           "garbage is not a model");
     CHECK(!pnm_sp_load_file("/nonexistent/v.model", &err) && strstr(err.msg, "/nonexistent/v.model"),
           "a missing file is named");
+    CHECK(pnm_sp_encoder_ready(sp, &err) == 0, "the trained model's encoder builds");
+    check_crafted_models();
 
     uint32_t ids[16];
     size_t n;
