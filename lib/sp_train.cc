@@ -1,6 +1,7 @@
-// pnm_sp_train (sp.h): SentencePiece's trainer, in its own object so that
-// only the programs that train a vocabulary link libsentencepiece_train;
-// the others would pay for loading and relocating it at every start.
+// pnm_sp_train (sp.h): SentencePiece's trainer. Its library is opened when
+// a vocabulary is trained, not linked: a program linked with it loads and
+// relocates it at every start (0.8 ms), and pnm-tokenize, which trains only
+// with --train-vocab, would pay that on every pipeline run.
 #include "sp.h"
 
 #include <sentencepiece_trainer.h>
@@ -11,9 +12,41 @@
 #include <exception>
 #include <string>
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 namespace {
+
+constexpr char TRAINER_LIBRARY[] = "libsentencepiece_train.so.0";
+
+// SentencePieceTrainer::Train(absl::string_view, SentenceIterator *,
+// std::string *) by its mangled name; the cast checks that
+// sentencepiece_trainer.h declares it so (unevaluated: no reference to it).
+constexpr char TRAIN_SYMBOL[] =
+    "_ZN13sentencepiece20SentencePieceTrainer5TrainESt17basic_string_viewIcSt11char_"
+    "traitsIcEEPNS_16SentenceIteratorEPNSt7__cxx1112basic_stringIcS3_SaIcEEE";
+using TrainFn = decltype(static_cast<sentencepiece::util::Status (*)(
+                             absl::string_view, sentencepiece::SentenceIterator *,
+                             std::string *)>(&sentencepiece::SentencePieceTrainer::Train));
+
+// The trainer's library stays loaded once opened (RTLD_NODELETE): its
+// C++ statics are not torn down and set up again from one training to the
+// next. Returns the handle to dlclose, or NULL with a message.
+void *open_trainer(TrainFn *train, pnm_error *err)
+{
+    void *lib = dlopen(TRAINER_LIBRARY, RTLD_NOW | RTLD_NODELETE);
+    if (!lib) {
+        pnm_error_set(err, "SentencePiece's trainer: %s", dlerror());
+        return nullptr;
+    }
+    *train = reinterpret_cast<TrainFn>(dlsym(lib, TRAIN_SYMBOL));
+    if (!*train) {
+        pnm_error_set(err, "SentencePiece's trainer: %s", dlerror());
+        dlclose(lib);
+        return nullptr;
+    }
+    return lib;
+}
 
 class ArrayIterator : public sentencepiece::SentenceIterator {
 public:
@@ -79,30 +112,18 @@ std::string last_line(std::string log)
     return nl == std::string::npos ? log : log.substr(nl + 1);
 }
 
-} // namespace
-
-extern "C" int pnm_sp_train(const char *const *sentences, size_t count,
-                            const pnm_sp_train_options *opt, void **model,
-                            size_t *model_len, pnm_error *err)
+// Trains with train on sentences (args: SentencePiece's flags); the
+// serialized model goes to *model (malloc'd).
+int train_with(TrainFn train, const std::string &args, const char *const *sentences,
+               size_t count, void **model, size_t *model_len, uint32_t seed, pnm_error *err)
 {
-    if (count == 0)
-        return pnm_error_set(err, "no text to train a vocabulary on");
-    std::string args = "--model_prefix= --vocab_size=" + std::to_string(opt->vocab_size) +
-        " --model_type=" + (opt->model_type == PNM_SP_BPE ? "bpe" : "unigram") +
-        " --normalization_rule_name=" + opt->normalization +
-        " --num_threads=" + std::to_string(opt->threads ? opt->threads : 1) +
-        // A soft limit: a small corpus yields fewer pieces instead of failing.
-        " --hard_vocab_limit=false" +
-        // Unknown characters become byte pieces rather than one shared <unk>.
-        (opt->vocab_size >= 512 ? " --byte_fallback=true" : "") +
-                " --input_sentence_size=0 --max_sentence_length=65536";
-    sentencepiece::SetRandomGeneratorSeed(opt->seed);
+    sentencepiece::SetRandomGeneratorSeed(seed);
     std::string out;
     ArrayIterator it(sentences, count);
     StderrCapture capture;
     sentencepiece::util::Status st;
     try {
-        st = sentencepiece::SentencePieceTrainer::Train(args, &it, &out);
+        st = train(args, &it, &out);
     } catch (const std::exception &e) {
         capture.release();
         return pnm_error_set(err, "SentencePiece training failed: %s", e.what());
@@ -120,4 +141,30 @@ extern "C" int pnm_sp_train(const char *const *sentences, size_t count,
     memcpy(*model, out.data(), out.size());
     *model_len = out.size();
     return 0;
+}
+
+} // namespace
+
+extern "C" int pnm_sp_train(const char *const *sentences, size_t count,
+                            const pnm_sp_train_options *opt, void **model,
+                            size_t *model_len, pnm_error *err)
+{
+    if (count == 0)
+        return pnm_error_set(err, "no text to train a vocabulary on");
+    std::string args = "--model_prefix= --vocab_size=" + std::to_string(opt->vocab_size) +
+        " --model_type=" + (opt->model_type == PNM_SP_BPE ? "bpe" : "unigram") +
+        " --normalization_rule_name=" + opt->normalization +
+        " --num_threads=" + std::to_string(opt->threads ? opt->threads : 1) +
+        // A soft limit: a small corpus yields fewer pieces instead of failing.
+        " --hard_vocab_limit=false" +
+        // Unknown characters become byte pieces rather than one shared <unk>.
+        (opt->vocab_size >= 512 ? " --byte_fallback=true" : "") +
+                " --input_sentence_size=0 --max_sentence_length=65536";
+    TrainFn train;
+    void *lib = open_trainer(&train, err);
+    if (!lib)
+        return -1;
+    int rc = train_with(train, args, sentences, count, model, model_len, opt->seed, err);
+    dlclose(lib);
+    return rc;
 }
