@@ -187,7 +187,8 @@ pnm_sp *pnm_sp_load_bytes(const void *data, size_t len, pnm_error *err)
         pnm_error_set(err, "out of memory");
         return NULL;
     }
-    memcpy(sp->bytes, data, len);
+    if (len) /* data may be NULL then: an empty file */
+        memcpy(sp->bytes, data, len);
     sp->len = len;
     pthread_mutex_init(&sp->lock, NULL);
     atomic_init(&sp->encoder, NULL);

@@ -94,7 +94,8 @@ static void check_crafted_models(void)
           memcmp(p, "abc", 3) == 0, "pieces and the unknown piece read from the wire format,"
           " other fields skipped");
     pnm_sp_free(sp);
-    CHECK(refused("", 0, "no pieces"), "an empty model is refused");
+    CHECK(refused("", 0, "no pieces") && refused(NULL, 0, "no pieces"),
+          "an empty model is refused (an empty file's bytes may be NULL)");
     CHECK(refused(PIECE_ABC, sizeof PIECE_ABC - 1, "no unknown piece"),
           "a model without an unknown piece is refused");
     CHECK(refused(PIECE_UNK PIECE_UNK, 2 * (sizeof PIECE_UNK - 1), "a second unknown"),
