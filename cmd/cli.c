@@ -10,14 +10,18 @@
 /* OpenBLAS. Its threads, spinning while they wait, cost more than they
  * give on the small products of one record (3x the wall time of
  * pnm-classify on a loaded 2-core machine); programs that use several
- * cores split the work themselves (pnm-train -t). */
-void openblas_set_num_threads(int num_threads);
+ * cores split the work themselves (pnm-train -t). Weak: a program whose
+ * objects need no OpenBLAS does not load it (the Makefile links with
+ * --as-needed, which a weak reference does not count), and then has no
+ * threads to limit. */
+void openblas_set_num_threads(int num_threads) __attribute__((weak));
 
 void cli_init(char **argv)
 {
     signal(SIGPIPE, SIG_DFL);
     argv[0] = program_invocation_short_name;
-    openblas_set_num_threads(1);
+    if (openblas_set_num_threads)
+        openblas_set_num_threads(1);
 }
 
 static void vmessage(const char *fmt, va_list ap)

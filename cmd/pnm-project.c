@@ -96,22 +96,22 @@ static int check_vocab(config *c, const pnm_header *got, pnm_error *err)
     pnm_sp *sp = pnm_vocab_load(path, &model, err);
     if (!sp)
         return -1;
-    if (model) {
-        if (c->projection_given) {
-            pnm_model_free(model);
-            pnm_sp_free(sp);
-            return pnm_error_set(err, "%s is a model: the projection settings come from it,"
-                                 " do not give them", path);
-        }
+    int rc = 0;
+    if (model && c->projection_given)
+        rc = pnm_error_set(err, "%s is a model: the projection settings come from it,"
+                           " do not give them", path);
+    else if (model)
         c->projection = model->config.projection;
-        pnm_model_free(model);
-    }
     pnm_header want;
-    int rc = pnm_tokens_header(sp, 0, &want, err);
-    if (rc == 0 && pnm_header_check_match(&want, got, err))
-        rc = pnm_error_prefix(err, "token stream does not match %s", path);
-    pnm_header_free(&want);
-    pnm_sp_free(sp);
+    if (rc == 0 && (rc = pnm_tokens_header(sp, 0, &want, err)) == 0) {
+        if (pnm_header_check_match(&want, got, err))
+            rc = pnm_error_prefix(err, "token stream does not match %s", path);
+        pnm_header_free(&want);
+    }
+    if (model)
+        pnm_model_free(model); /* and with it sp */
+    else
+        pnm_sp_free(sp);
     return rc;
 }
 

@@ -205,9 +205,16 @@ static int tokenize_line(void *ctx, const char *line, size_t len, uint64_t no, p
 static int tokenize(const config *c, pnm_error *err)
 {
     char default_path[PATH_MAX];
-    pnm_sp *sp = pnm_vocab_load(cli_model_or_default(c->vocab, default_path), NULL, err);
+    const char *path = cli_model_or_default(c->vocab, default_path);
+    pnm_sp *sp = pnm_vocab_load(path, NULL, err);
     if (!sp)
         return -1;
+    /* A vocabulary SentencePiece cannot load is refused before any input
+     * is read, not at the first word. */
+    if (pnm_sp_encoder_ready(sp, err)) {
+        pnm_sp_free(sp);
+        return pnm_error_prefix(err, "%s", path);
+    }
     pnm_header header;
     pnm_output out;
     if (pnm_tokens_header(sp, c->max_words, &header, err)) {

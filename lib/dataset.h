@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "labelset.h"
 #include "model.h"
 #include "project.h"
 #include "sp.h"
@@ -28,20 +29,6 @@ typedef enum { PNM_TASK_CLASSIFY, PNM_TASK_JOINT, PNM_TASK_TAG } pnm_task;
 const char *pnm_task_name(pnm_task t);
 /* Parses "classify", "joint" or "tag"; -1 otherwise. */
 int pnm_task_parse(const char *name, pnm_task *t);
-
-/* Names with dense ids in order of first appearance. */
-typedef struct pnm_labelset {
-    char **names;
-    uint32_t count, cap;
-    uint32_t *slots;   /* open addressing: id + 1, 0 = empty */
-    uint32_t n_slots;
-} pnm_labelset;
-
-/* The id of name, adding it when absent. -1 when out of memory. */
-int64_t pnm_labelset_intern(pnm_labelset *s, const char *name, size_t len);
-/* The id of name, or -1. */
-int64_t pnm_labelset_find(const pnm_labelset *s, const char *name, size_t len);
-void pnm_labelset_free(pnm_labelset *s);
 
 /* A TSV file read whole: its lines and columns, kept as text until a
  * vocabulary exists to tokenize them with. */

@@ -13,6 +13,7 @@ void pnm_features_free(pnm_features *f)
     free(f->buckets);
     free(f->sort_count);
     free(f->sort_bits);
+    free(f->cache);
     memset(f, 0, sizeof *f);
 }
 
@@ -46,8 +47,13 @@ int pnm_features_encode(const pnm_features *f, pnm_buf *out, pnm_error *err)
         return pnm_error_set(err, "out of memory");
     pnm_put_u64(p, f->line);
     pnm_put_u32(p + 8, f->n_words);
+    /* Locals: through f the compiler would reload buckets at every store
+     * (p may alias f), and could neither merge the byte stores nor
+     * vectorize. */
+    const uint16_t *b = f->buckets;
+    uint8_t *q = p + RECORD_HEAD_BYTES;
     for (size_t i = 0; i < n; i++)
-        pnm_put_u16(p + RECORD_HEAD_BYTES + 2 * i, f->buckets[i]);
+        pnm_put_u16(q + 2 * i, b[i]);
     out->len = need;
     return 0;
 }

@@ -28,6 +28,8 @@ typedef struct pnm_features {
     uint16_t *sort_count;
     uint64_t *sort_bits;
     uint32_t sort_m;
+    /* pnm_project_tokens' words seen before (project.h); owned. */
+    struct pnm_bucket_cache *cache;
 } pnm_features;
 
 void pnm_features_free(pnm_features *f);

@@ -16,7 +16,25 @@ struct pnm_projector {
     pnm_header header;     /* of the features stream */
     uint32_t *fingerprint; /* vocab_size * n */
     uint8_t *bare_mark;    /* 1 for a piece that is the word mark alone */
+    uint64_t id;           /* of what fingerprint and bare_mark hold: see projector_id */
 };
+
+/* The bucket cache (pnm_project_tokens): direct-mapped, a slot per word of
+ * at most CACHE_IDS pieces (nearly all words), each slot its piece ids
+ * then its n buckets. A miss overwrites the slot. */
+#define CACHE_IDS 3u
+
+typedef struct cache_head {
+    uint32_t n_ids; /* 0: empty (a word has at least one piece) */
+    uint32_t ids[CACHE_IDS];
+} cache_head;
+
+typedef struct pnm_bucket_cache {
+    uint64_t projector_id;
+    size_t slots;   /* a power of two */
+    size_t stride;  /* bytes of a slot: the head and n buckets */
+    unsigned char slot[];
+} pnm_bucket_cache;
 
 int pnm_projection_check(const pnm_projection *p, pnm_error *err)
 {
@@ -63,6 +81,17 @@ void pnm_piece_fingerprint(const char *piece, size_t len, uint64_t seed, uint32_
         pnm_hash_fold_min(s, len, seed, n, out);
 }
 
+/* What the projector's fingerprints are a function of: the piece table and
+ * the hash settings (m too, for the buckets). Two projectors with one id
+ * give every word the same buckets, so a bucket cache is kept by it. */
+static uint64_t projector_id(const pnm_header *th, const pnm_projection *p)
+{
+    uint64_t settings[3] = {p->features, p->hashes, p->seed};
+    uint64_t id = pnm_hash64(settings, sizeof settings, 0);
+    id = pnm_hash64(th->piece_offset, ((size_t)th->vocab_size + 1) * sizeof *th->piece_offset, id);
+    return pnm_hash64(th->piece_bytes, th->piece_offset[th->vocab_size], id);
+}
+
 pnm_projector *pnm_projector_new(const pnm_header *th, const pnm_projection *p,
                                  pnm_error *err)
 {
@@ -97,6 +126,7 @@ pnm_projector *pnm_projector_new(const pnm_header *th, const pnm_projection *p,
                               pr->fingerprint + (size_t)i * p->hashes);
         pr->bare_mark[i] = len == WORD_MARK_BYTES && memcmp(piece, WORD_MARK, len) == 0;
     }
+    pr->id = projector_id(th, p);
     pnm_header *h = &pr->header;
     h->kind = PNM_KIND_FEATURES;
     h->version = PNM_STREAM_VERSION;
@@ -160,34 +190,96 @@ static int sort_scratch(pnm_features *f, uint32_t m, pnm_error *err)
     return 0;
 }
 
+/* f's bucket cache, empty unless it holds pr's words already. */
+static pnm_bucket_cache *cache_for(pnm_features *f, const pnm_projector *pr, pnm_error *err)
+{
+    if (f->cache && f->cache->projector_id == pr->id)
+        return f->cache;
+    free(f->cache);
+    /* Rounded up so that every slot's head is aligned. */
+    size_t stride = sizeof(cache_head) + ((size_t)pr->p.hashes * sizeof(uint16_t) + 3) / 4 * 4;
+    size_t slots = 1;
+    while (2 * slots * stride <= PNM_BUCKET_CACHE_BYTES)
+        slots *= 2;
+    /* calloc: the slots start empty, and pages no word reaches are never
+     * touched. */
+    f->cache = calloc(1, sizeof *f->cache + slots * stride);
+    if (!f->cache) {
+        pnm_error_set(err, "out of memory");
+        return NULL;
+    }
+    f->cache->projector_id = pr->id;
+    f->cache->slots = slots;
+    f->cache->stride = stride;
+    return f->cache;
+}
+
+/* The slot of a word of k (1..CACHE_IDS) pieces: a multiply-xorshift hash
+ * of its ids. */
+static cache_head *slot_of(pnm_bucket_cache *c, const uint32_t *ids, uint32_t k)
+{
+    uint64_t h = k;
+    for (uint32_t i = 0; i < k; i++) {
+        h = (h ^ ids[i]) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    return (cache_head *)(c->slot + (h & (c->slots - 1)) * c->stride);
+}
+
+/* The n sorted buckets of the word of pieces ids[0..k). */
+static void word_buckets(const pnm_projector *pr, const uint32_t *ids, uint32_t k,
+                         pnm_features *f, uint16_t *b)
+{
+    uint32_t n = pr->p.hashes, m = pr->p.features;
+    uint32_t word_fp[PNM_MAX_HASHES];
+    pnm_fingerprint_reset(n, word_fp);
+    for (uint32_t j = 0; j < k; j++) {
+        /* A bare word mark ("▁" before pieces that could not take it)
+         * is the same in every word: it would give unrelated words
+         * shared buckets, so it counts only when it is all there is. */
+        if (pr->bare_mark[ids[j]] && k > 1)
+            continue;
+        const uint32_t *fp = pr->fingerprint + (size_t)ids[j] * n;
+        for (uint32_t i = 0; i < n; i++)
+            word_fp[i] = fp[i] < word_fp[i] ? fp[i] : word_fp[i];
+    }
+    /* m is a power of two by default: a mask instead of a division. */
+    uint32_t mask = (m & (m - 1)) == 0 ? m - 1 : 0;
+    for (uint32_t i = 0; i < n; i++)
+        b[i] = (uint16_t)(mask ? word_fp[i] & mask : word_fp[i] % m);
+    sort_buckets(b, n, f->sort_count, f->sort_bits);
+}
+
 int pnm_project_tokens(const pnm_projector *pr, const pnm_tokens *t, pnm_features *f,
                        pnm_error *err)
 {
-    uint32_t n = pr->p.hashes, m = pr->p.features;
-    if (pnm_features_reserve(f, t->n_words, n, err) || sort_scratch(f, m, err))
+    uint32_t n = pr->p.hashes;
+    if (pnm_features_reserve(f, t->n_words, n, err) || sort_scratch(f, pr->p.features, err))
+        return -1;
+    pnm_bucket_cache *cache = cache_for(f, pr, err);
+    if (!cache)
         return -1;
     f->line = t->line;
     f->n_words = t->n_words;
-    uint32_t word_fp[PNM_MAX_HASHES];
-    /* m is a power of two by default: a mask instead of a division. */
-    uint32_t mask = (m & (m - 1)) == 0 ? m - 1 : 0;
+    size_t bytes = (size_t)n * sizeof(uint16_t);
     for (uint32_t w = 0; w < t->n_words; w++) {
-        pnm_fingerprint_reset(n, word_fp);
-        uint32_t first = t->word_start[w], end = t->word_start[w + 1];
-        for (uint32_t k = first; k < end; k++) {
-            /* A bare word mark ("▁" before pieces that could not take it)
-             * is the same in every word: it would give unrelated words
-             * shared buckets, so it counts only when it is all there is. */
-            if (pr->bare_mark[t->ids[k]] && end - first > 1)
-                continue;
-            const uint32_t *fp = pr->fingerprint + (size_t)t->ids[k] * n;
-            for (uint32_t i = 0; i < n; i++)
-                word_fp[i] = fp[i] < word_fp[i] ? fp[i] : word_fp[i];
-        }
+        const uint32_t *ids = t->ids + t->word_start[w];
+        uint32_t k = t->word_start[w + 1] - t->word_start[w];
         uint16_t *b = f->buckets + (size_t)w * n;
-        for (uint32_t i = 0; i < n; i++)
-            b[i] = (uint16_t)(mask ? word_fp[i] & mask : word_fp[i] % m);
-        sort_buckets(b, n, f->sort_count, f->sort_bits);
+        if (k > CACHE_IDS) {
+            word_buckets(pr, ids, k, f, b);
+            continue;
+        }
+        cache_head *s = slot_of(cache, ids, k);
+        uint16_t *cached = (uint16_t *)(s + 1);
+        if (s->n_ids == k && memcmp(s->ids, ids, k * sizeof *ids) == 0) {
+            memcpy(b, cached, bytes);
+            continue;
+        }
+        word_buckets(pr, ids, k, f, b);
+        s->n_ids = k;
+        memcpy(s->ids, ids, k * sizeof *ids);
+        memcpy(cached, b, bytes);
     }
     return 0;
 }

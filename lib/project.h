@@ -50,7 +50,14 @@ pnm_projector *pnm_projector_new(const pnm_header *tokens_header,
 void pnm_projector_free(pnm_projector *pr);
 /* The header of the features stream this projector writes. */
 void pnm_projector_header(const pnm_projector *pr, pnm_header *h);
-/* Projects a token record into a feature record (same line, same words). */
+/* Projects a token record into a feature record (same line, same words).
+ * A word's buckets depend on its piece ids and the projector alone: f keeps
+ * those of words of few pieces it has seen in a cache of fixed size
+ * (PNM_BUCKET_CACHE_BYTES, allocated at the first call, freed by
+ * pnm_features_free), and a word seen before is copied from it. The records
+ * are the same with or without it; f may change projector between calls
+ * (the cache then starts over). */
+#define PNM_BUCKET_CACHE_BYTES (512u << 10)
 int pnm_project_tokens(const pnm_projector *pr, const pnm_tokens *t, pnm_features *f,
                        pnm_error *err);
 

@@ -1,7 +1,13 @@
-/* A C interface to SentencePiece: the only C++ in pnm (lib/sp.cc).
+/* A C interface to SentencePiece, whose C++ stays in lib/sp_encode.cc and
+ * lib/sp_train.cc (the only C++ in pnm).
  *
- * A pnm_sp is immutable once loaded; every function below may be called
- * from several threads at once on the same pnm_sp. */
+ * Loading reads the vocabulary's pieces (lib/sp_pieces.c) and checks them as
+ * SentencePiece does (each non-empty, exactly one unknown piece); the
+ * encoder, SentencePiece's processor with its normalizer and trie, is
+ * built from the same bytes when something is first encoded, and checks
+ * the rest of the model then. A pnm_sp does not change otherwise once
+ * loaded; every function below may be called from several threads at once
+ * on the same pnm_sp. */
 #ifndef PNM_SP_H
 #define PNM_SP_H
 
@@ -30,7 +36,16 @@ const char *pnm_sp_piece(const pnm_sp *sp, uint32_t id, size_t *len);
 /* The serialized model, exactly the bytes a .model file holds. */
 const void *pnm_sp_model_bytes(const pnm_sp *sp, size_t *len);
 
-/* Encodes text into piece ids. Writes at most cap ids to ids and sets *n to
+/* The vocabulary's identity: pnm_hash64 (seed 0) of the serialized model,
+ * computed once at load. Two vocabularies with one identity encode alike. */
+uint64_t pnm_sp_id(const pnm_sp *sp);
+
+/* Builds the encoder now, if no call has yet: for a program that wants a
+ * vocabulary SentencePiece cannot load refused before it reads any input.
+ * Returns 0, or -1 ("not a SentencePiece model (...)"). */
+int pnm_sp_encoder_ready(const pnm_sp *sp, pnm_error *err);
+
+/* Encodes text into piece ids (building the encoder at the first call). Writes at most cap ids to ids and sets *n to
  * the number of pieces SentencePiece produced (which may exceed cap: the
  * caller decides whether to truncate). Returns 0, or -1 on error. */
 int pnm_sp_encode(const pnm_sp *sp, const char *text, size_t len,

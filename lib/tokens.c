@@ -4,20 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
 #include "limits.h"
-#include "utf8.h"
 
-#define RECORD_HEAD_BYTES 12 /* u64 line + u32 word count */
-
-void pnm_tokens_free(pnm_tokens *t)
-{
-    free(t->word_start);
-    free(t->ids);
-    memset(t, 0, sizeof *t);
-}
-
-static int tokens_reserve(pnm_tokens *t, size_t words, size_t ids, pnm_error *err)
+int pnm_tokens_reserve(pnm_tokens *t, size_t words, size_t ids, pnm_error *err)
 {
     if (words + 1 > t->word_cap) {
         size_t cap = t->word_cap ? t->word_cap : 64;
@@ -40,6 +29,14 @@ static int tokens_reserve(pnm_tokens *t, size_t words, size_t ids, pnm_error *er
     return 0;
 }
 
+void pnm_tokens_free(pnm_tokens *t)
+{
+    free(t->word_start);
+    free(t->ids);
+    free(t->cache);
+    memset(t, 0, sizeof *t);
+}
+
 int pnm_tokens_header(const pnm_sp *sp, uint32_t max_words, pnm_header *h, pnm_error *err)
 {
     memset(h, 0, sizeof *h);
@@ -47,9 +44,7 @@ int pnm_tokens_header(const pnm_sp *sp, uint32_t max_words, pnm_header *h, pnm_e
     h->version = PNM_STREAM_VERSION;
     h->max_words = max_words;
     h->vocab_size = pnm_sp_vocab_size(sp);
-    size_t model_len;
-    const void *model = pnm_sp_model_bytes(sp, &model_len);
-    h->vocab_id = pnm_hash64(model, model_len, 0);
+    h->vocab_id = pnm_sp_id(sp);
     if (h->vocab_size > PNM_MAX_VOCAB)
         return pnm_error_set(err, "vocabulary of %" PRIu32 " pieces is above the limit of %u",
                              h->vocab_size, PNM_MAX_VOCAB);
@@ -86,14 +81,14 @@ int pnm_tokens_header(const pnm_sp *sp, uint32_t max_words, pnm_header *h, pnm_e
 int pnm_tokens_encode(const pnm_tokens *t, pnm_buf *out, pnm_error *err)
 {
     uint32_t n_ids = t->word_start[t->n_words];
-    size_t need = RECORD_HEAD_BYTES + 2 * (size_t)t->n_words + 4 * (size_t)n_ids;
+    size_t need = PNM_TOKENS_HEAD_BYTES + 2 * (size_t)t->n_words + 4 * (size_t)n_ids;
     out->len = 0;
     uint8_t *p = pnm_buf_reserve(out, need);
     if (!p)
         return pnm_error_set(err, "out of memory");
     pnm_put_u64(p, t->line);
     pnm_put_u32(p + 8, t->n_words);
-    p += RECORD_HEAD_BYTES;
+    p += PNM_TOKENS_HEAD_BYTES;
     for (uint32_t w = 0; w < t->n_words; w++) {
         uint32_t a = t->word_start[w], b = t->word_start[w + 1];
         pnm_put_u16(p, (uint16_t)(b - a));
@@ -108,12 +103,12 @@ int pnm_tokens_encode(const pnm_tokens *t, pnm_buf *out, pnm_error *err)
 int pnm_tokens_decode(const pnm_header *h, const uint8_t *p, uint32_t len, pnm_tokens *t,
                       pnm_error *err)
 {
-    if (len < RECORD_HEAD_BYTES)
+    if (len < PNM_TOKENS_HEAD_BYTES)
         return pnm_error_set(err, "record of %" PRIu32 " bytes is too short", len);
     t->line = pnm_get_u64(p);
     uint32_t n_words = pnm_get_u32(p + 8);
     /* Every word takes at least 6 bytes: bounds the allocation by len. */
-    if (n_words > (len - RECORD_HEAD_BYTES) / 6)
+    if (n_words > (len - PNM_TOKENS_HEAD_BYTES) / 6)
         return pnm_error_set(err, "record claims %" PRIu32 " words in %" PRIu32 " bytes",
                              n_words, len);
     if (n_words > PNM_MAX_WORDS)
@@ -122,9 +117,9 @@ int pnm_tokens_decode(const pnm_header *h, const uint8_t *p, uint32_t len, pnm_t
     if (h->max_words && n_words > h->max_words)
         return pnm_error_set(err, "record has %" PRIu32 " words, the header allows %" PRIu32,
                              n_words, h->max_words);
-    if (tokens_reserve(t, n_words, (len - RECORD_HEAD_BYTES) / 4, err))
+    if (pnm_tokens_reserve(t, n_words, (len - PNM_TOKENS_HEAD_BYTES) / 4, err))
         return -1;
-    uint32_t at = RECORD_HEAD_BYTES, n_ids = 0;
+    uint32_t at = PNM_TOKENS_HEAD_BYTES, n_ids = 0;
     for (uint32_t w = 0; w < n_words; w++) {
         if (len - at < 2)
             return pnm_error_set(err, "record ends inside word %" PRIu32, w);
@@ -161,87 +156,4 @@ static int decode_tokens(const pnm_header *h, const uint8_t *p, uint32_t len, vo
 int pnm_tokens_read(pnm_reader *r, pnm_tokens *out, pnm_error *err)
 {
     return pnm_reader_next_decoded(r, decode_tokens, out, err);
-}
-
-bool pnm_next_word(const char *s, size_t len, size_t *pos, const char **word,
-                   size_t *word_len)
-{
-    size_t i = *pos, start = len, end = len;
-    bool cut = false;
-    while (i < len) {
-        uint32_t cp;
-        size_t k = pnm_utf8_decode(s + i, len - i, &cp);
-        if (k == 0)
-            k = 1, cp = 0xFFFD; /* callers validate first; never loop */
-        bool sep = pnm_is_word_separator(cp);
-        if (start == len) {
-            if (!sep)
-                start = i;
-        } else if (sep) {
-            break;
-        }
-        /* A long word is cut, not split: the rest of it is skipped. */
-        if (start != len && !cut && i + k - start > PNM_MAX_WORD_BYTES)
-            end = i, cut = true;
-        i += k;
-    }
-    *pos = i;
-    if (start == len)
-        return false;
-    *word = s + start;
-    *word_len = (cut ? end : i) - start;
-    return true;
-}
-
-int pnm_tokenize_line(const pnm_sp *sp, const char *line, size_t len, uint64_t line_no,
-                      uint32_t max_words, pnm_tokens *out, bool *truncated, pnm_error *err)
-{
-    size_t bad = pnm_utf8_find_invalid(line, len);
-    if (bad < len)
-        return pnm_error_set(err, "line %" PRIu64 ", byte %zu: invalid UTF-8 (0x%02x)",
-                             line_no, bad + 1, (unsigned char)line[bad]);
-    out->line = line_no;
-    out->n_words = 0;
-    *truncated = false;
-    size_t pos = 0, n_ids = 0, word_len;
-    const char *word;
-    if (tokens_reserve(out, 0, 0, err))
-        return -1;
-    while (pnm_next_word(line, len, &pos, &word, &word_len)) {
-        if (max_words && out->n_words == max_words) {
-            *truncated = true;
-            break;
-        }
-        if (out->n_words == PNM_MAX_WORDS)
-            return pnm_error_set(err, "line %" PRIu64 " has more than %u words",
-                                 line_no, PNM_MAX_WORDS);
-        if (tokens_reserve(out, out->n_words + 1, n_ids + PNM_MAX_WORD_PIECES, err))
-            return -1;
-        size_t k;
-        if (pnm_sp_encode(sp, word, word_len, out->ids + n_ids, PNM_MAX_WORD_PIECES, &k, err))
-            return pnm_error_prefix(err, "line %" PRIu64, line_no);
-        if (k == 0)
-            out->ids[n_ids] = pnm_sp_unk_id(sp), k = 1;
-        if (k > PNM_MAX_WORD_PIECES)
-            k = PNM_MAX_WORD_PIECES;
-        out->word_start[out->n_words++] = (uint32_t)n_ids;
-        n_ids += k;
-    }
-    out->word_start[out->n_words] = (uint32_t)n_ids;
-    if (RECORD_HEAD_BYTES + 2 * (size_t)out->n_words + 4 * n_ids > PNM_MAX_RECORD_BYTES)
-        return pnm_error_set(err, "line %" PRIu64 " gives a record above the limit of %u bytes",
-                             line_no, PNM_MAX_RECORD_BYTES);
-    return 0;
-}
-
-int pnm_words_joined(const char *line, size_t len, pnm_buf *out, pnm_error *err)
-{
-    size_t pos = 0, word_len, first = out->len;
-    const char *word;
-    while (pnm_next_word(line, len, &pos, &word, &word_len)) {
-        if ((out->len > first && pnm_buf_append(out, " ", 1)) ||
-            pnm_buf_append(out, word, word_len))
-            return pnm_error_set(err, "out of memory");
-    }
-    return 0;
 }

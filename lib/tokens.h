@@ -20,15 +20,22 @@
 extern "C" {
 #endif
 
+typedef struct pnm_word_cache pnm_word_cache;
+
 typedef struct pnm_tokens {
     uint64_t line;        /* 1-based input line number */
     uint32_t n_words;
     uint32_t *word_start; /* n_words + 1 offsets into ids */
     uint32_t *ids;        /* piece ids of all words, back to back */
     size_t word_cap, id_cap;
+    pnm_word_cache *cache; /* words pnm_tokenize_line has seen; owned */
 } pnm_tokens;
 
+#define PNM_TOKENS_HEAD_BYTES 12 /* of a record: line number (u64), word count (u32) */
+
 void pnm_tokens_free(pnm_tokens *t);
+/* Makes room for words words (and their end) and ids piece ids. */
+int pnm_tokens_reserve(pnm_tokens *t, size_t words, size_t ids, pnm_error *err);
 
 /* The header of a token stream for this vocabulary: identity and the piece
  * table. Free with pnm_header_free. */
@@ -55,7 +62,16 @@ bool pnm_next_word(const char *s, size_t len, size_t *pos, const char **word,
  * names the byte. When max_words > 0, words past it are dropped and
  * *truncated is set. A word SentencePiece maps to no piece at all (say, a
  * lone zero-width space) becomes the unknown piece, so that word i of the
- * line is always word i of the record. */
+ * line is always word i of the record.
+ *
+ * Each word is encoded on its own, so its pieces depend on its bytes and
+ * the vocabulary alone: out keeps the pieces of short words it has seen in
+ * a cache of fixed size (PNM_WORD_CACHE_BYTES, allocated at the first call,
+ * freed by pnm_tokens_free), and a word seen before skips SentencePiece.
+ * The records are the same with or without it. Reusing out for the lines
+ * of a text is what makes the cache pay; out may change vocabulary between
+ * calls (the cache then starts over). */
+#define PNM_WORD_CACHE_BYTES (256u << 10)
 int pnm_tokenize_line(const pnm_sp *sp, const char *line, size_t len, uint64_t line_no,
                       uint32_t max_words, pnm_tokens *out, bool *truncated,
                       pnm_error *err);

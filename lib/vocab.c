@@ -45,14 +45,15 @@ pnm_sp *pnm_vocab_load(const char *path, pnm_model **model, pnm_error *err)
         fclose(f);
         pnm_buf_free(&bytes);
         pnm_model *m = pnm_model_load(path, err);
-        if (m)
-            sp = pnm_sp_load_bytes(m->vocab, m->vocab_len, err);
-        if (m && sp && model)
+        if (!m)
+            return NULL;
+        sp = m->sp;
+        if (model) {
             *model = m;
-        else
+        } else {
+            m->sp = NULL; /* the caller's now */
             pnm_model_free(m);
-        if (m && !sp)
-            pnm_error_prefix(err, "%s", path);
+        }
         return sp;
     }
     if (rc == 0)

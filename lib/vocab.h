@@ -12,8 +12,9 @@ extern "C" {
 #endif
 
 /* Loads path. When it is a pnm model and model is not NULL, *model gets it
- * (the caller frees it; the vocabulary returned is separate); otherwise
- * *model is set to NULL. */
+ * and the vocabulary returned is the model's own (model->sp: free the
+ * model, not it); otherwise *model is set to NULL and the vocabulary is the
+ * caller's to free. A model's vocabulary is loaded once either way. */
 pnm_sp *pnm_vocab_load(const char *path, pnm_model **model, pnm_error *err);
 
 #ifdef __cplusplus

@@ -8,6 +8,6 @@ BENCH_TOOLS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libpnm.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@.o
-	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/libpnm.a $(LDLIBS)
+	$(CXX) $(LDFLAGS) $(AS_NEEDED) -o $@ $@.o $(BUILD)/libpnm.a $(LDLIBS)
 
 bench check: $(BENCH_TOOLS)

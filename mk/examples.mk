@@ -16,12 +16,12 @@ $(BUILD)/include/pnm:
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libpnm.a | $(BUILD)/include/pnm
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -pedantic $(WARN) $(CFLAGS) -I$(BUILD)/include -MMD -MP -c $< -o $@.o
-	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/libpnm.a $(LDLIBS)
+	$(CXX) $(LDFLAGS) $(AS_NEEDED) -o $@ $@.o $(BUILD)/libpnm.a $(LDLIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libpnm.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@.o
-	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/libpnm.a $(LDLIBS)
+	$(CXX) $(LDFLAGS) $(AS_NEEDED) -o $@ $@.o $(BUILD)/libpnm.a $(LDLIBS)
 
 check: examples $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 

@@ -27,14 +27,14 @@ $(BUILD)/tests/fuzz/replay-%.o: tests/fuzz/replay.c
 
 $(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/replay-%.o $(BUILD)/tests/fuzz/fuzz_%.o \
 		$(BUILD)/tests/fuzz/fuzz.o $(BUILD)/libpnm.a
-	$(CXX) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libpnm.a $(LDLIBS)
+	$(CXX) $(LDFLAGS) $(AS_NEEDED) -o $@ $(filter %.o,$^) $(BUILD)/libpnm.a $(LDLIBS)
 
 UNIT += $(FUZZ_REPLAY)
 check: $(FUZZ_REPLAY)
 
 # Only meaningful with BUILD=$(FUZZ_DIR) and the flags that make fuzz passes.
 $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/fuzz.o $(BUILD)/libpnm.a
-	$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(BUILD)/libpnm.a $(LDLIBS)
+	$(CXX) $(LDFLAGS) $(AS_NEEDED) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(BUILD)/libpnm.a $(LDLIBS)
 
 fuzz-targets: $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_TARGETS))
 

@@ -21,6 +21,62 @@ static int cmp_u16(const void *a, const void *b)
     return *(const uint16_t *)a - *(const uint16_t *)b;
 }
 
+/* Projects tokens twice with shared, whose bucket cache the first pass
+ * fills, and checks every word against what a fresh pnm_features (nothing
+ * cached) gives that word alone. */
+static int cached_as_uncached_tokens(const pnm_projector *pr, pnm_features *shared,
+                                     const pnm_tokens *t)
+{
+    pnm_error err;
+    int ok = 1;
+    for (int pass = 0; pass < 2; pass++) {
+        ok &= pnm_project_tokens(pr, t, shared, &err) == 0;
+        for (uint32_t w = 0; ok && w < t->n_words; w++) {
+            uint32_t start[2] = {0, t->word_start[w + 1] - t->word_start[w]};
+            pnm_tokens one = {.line = 1, .n_words = 1, .word_start = start,
+                              .ids = t->ids + t->word_start[w]};
+            pnm_features fresh = {0};
+            ok &= pnm_project_tokens(pr, &one, &fresh, &err) == 0 &&
+                  memcmp(fresh.buckets, shared->buckets + (size_t)w * shared->hashes,
+                         shared->hashes * sizeof *fresh.buckets) == 0;
+            pnm_features_free(&fresh);
+        }
+    }
+    return ok;
+}
+
+/* The same for a record made of words (make_tokens). */
+static int cached_as_uncached(const pnm_projector *pr, pnm_features *shared, const int *words)
+{
+    pnm_tokens t = {0};
+    make_tokens(&t, words);
+    int ok = cached_as_uncached_tokens(pr, shared, &t);
+    pnm_tokens_free(&t);
+    return ok;
+}
+
+/* Every word of one to three pieces of the fixture's vocabulary, one
+ * record: more words than a bucket cache has slots for without sharing,
+ * so slots are overwritten and lookups must tell words apart. */
+static int all_short_words_cached_as_uncached(const pnm_projector *pr, pnm_features *shared)
+{
+    uint32_t v = N_PIECES, n_words = v + v * v + v * v * v;
+    pnm_tokens t = {.line = 1, .n_words = n_words};
+    t.word_start = malloc((n_words + 1) * sizeof *t.word_start);
+    t.ids = malloc(3 * n_words * sizeof *t.ids);
+    uint32_t w = 0, n = 0;
+    for (uint32_t k = 1; k <= 3; k++)
+        for (uint32_t code = 0, end = k == 1 ? v : k == 2 ? v * v : v * v * v; code < end; code++) {
+            t.word_start[w++] = n;
+            for (uint32_t j = 0, c = code; j < k; j++, c /= v)
+                t.ids[n++] = c % v;
+        }
+    t.word_start[w] = n;
+    int ok = cached_as_uncached_tokens(pr, shared, &t);
+    pnm_tokens_free(&t);
+    return ok;
+}
+
 int main(void)
 {
     pnm_header th;
@@ -93,6 +149,20 @@ int main(void)
     for (size_t i = 0; i < kw; i++)
         alone_ok &= idx[i] >= 2 * 1024 && idx[i] < 3 * 1024;
     CHECK(alone_ok, "w = 2 on a one-word line: only the centre block");
+
+    /* Words of one to five pieces (more than a cache slot keeps), some
+     * repeated, through one pnm_features and two projectors in turn. */
+    static const int mixed[] = {1, -1, 3, 4, -1, 1, 2, 3, 4, 5, -1, 3, 4, -1, 0, -1, 3, 4, 6, -1,
+                                1, 2, 3, 4, 5, -1, 6, 5, -1, 1, -1, -2};
+    pnm_features shared = {0};
+    CHECK(cached_as_uncached(pr, &shared, mixed),
+          "the bucket cache gives every word the buckets it is computed to have");
+    CHECK(cached_as_uncached(pr_odd, &shared, mixed) && cached_as_uncached(pr, &shared, mixed),
+          "one pnm_features through two projectors in turn: the cache follows");
+    CHECK(all_short_words_cached_as_uncached(pr, &shared) &&
+          all_short_words_cached_as_uncached(pr_odd, &shared),
+          "the bucket cache tells apart words that share a slot");
+    pnm_features_free(&shared);
 
     static const int empty[] = {-2};
     pnm_tokens te = {0};
