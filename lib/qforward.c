@@ -18,7 +18,7 @@ struct pnm_qworkspace {
     float *g;                       /* hidden after GELU */
     float *gcol;                    /* 2b: G's column maxima and their inverses */
     float *col_scale, *row_scale;   /* b: token mixing's; s: channel mixing's */
-    int32_t *acc, *comp;            /* products; h_t shift corrections of W1 */
+    int32_t *acc;                   /* products */
     uint8_t *qa;                    /* quantized activations */
 };
 
@@ -28,7 +28,7 @@ void pnm_qworkspace_free(pnm_qworkspace *ws)
         return;
     free(ws->x), free(ws->y), free(ws->o);
     free(ws->g), free(ws->gcol), free(ws->col_scale), free(ws->row_scale);
-    free(ws->acc), free(ws->comp), free(ws->qa);
+    free(ws->acc), free(ws->qa);
     free(ws);
 }
 
@@ -56,10 +56,9 @@ pnm_qworkspace *pnm_qworkspace_new(const pnm_config *c, const pnm_qkernels *kern
     ws->col_scale = malloc(b * sizeof *ws->col_scale);
     ws->row_scale = malloc(s * sizeof *ws->row_scale);
     ws->acc = malloc(max3(TOKEN_BLOCK * bp, sp * bp, sp * hcp) * sizeof *ws->acc);
-    ws->comp = malloc(ht * sizeof *ws->comp);
     ws->qa = malloc(max3(sp * bp, htp * bp, sp * hcp));
     if (!ws->x || !ws->y || !ws->o || !ws->g || !ws->gcol ||
-        !ws->col_scale || !ws->row_scale || !ws->acc || !ws->comp || !ws->qa) {
+        !ws->col_scale || !ws->row_scale || !ws->acc || !ws->qa) {
         pnm_qworkspace_free(ws);
         return NULL;
     }
@@ -109,12 +108,7 @@ static void token_mixing(pnm_qworkspace *ws, const pnm_qlayer *ql, const pnm_lay
     pnm_column_max(ws->col_scale, ws->y, rows, b);
     pnm_column_scales(ws->col_scale, inv, b);
     pnm_pack_columns(ws->qa, ws->y, inv, rows, b);
-    for (size_t i = 0; i < ht; i++) {
-        int32_t sum = 0;
-        for (size_t t = 0; t < kp; t++)
-            sum += ql->tok_a1[i * sp + t];
-        ws->comp[i] = 128 * sum;
-    }
+    const int32_t *comp = ql->tok_comp1 + (kp / 4 - 1) * ht;
     /* G = GELU(H) and its column maxima, TOKEN_BLOCK rows of H at a time:
      * their products stay in L1 for the pass that reads them (the whole of
      * H would go out to L2 and back), and H is never stored as floats. */
@@ -123,7 +117,7 @@ static void token_mixing(pnm_qworkspace *ws, const pnm_qlayer *ql, const pnm_lay
     for (size_t i = 0; i < ht; i += TOKEN_BLOCK) {
         size_t n = ht - i < TOKEN_BLOCK ? ht - i : TOKEN_BLOCK;
         ws->k->gemm_su(ws->acc, bp, ql->tok_a1 + i * sp, sp, ws->qa, n, bp, kp);
-        ws->k->gelu_rows(ws->g + i * b, gmax, ws->acc, bp, ws->comp + i,
+        ws->k->gelu_rows(ws->g + i * b, gmax, ws->acc, bp, comp + i,
                          ql->tok_w1.scale + i, ws->col_scale, pl->tok_b1 + i, n, b);
     }
     /* x[:L] += W2[:L] G, G by column. */

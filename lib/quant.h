@@ -44,6 +44,9 @@ typedef struct pnm_qlayer {
     pnm_qmatrix tok_w1, tok_w2, ch_w1, ch_w2; /* h_t x s, s x h_t, h_c x b, b x h_c */
     /* For the kernels: */
     int8_t *tok_a1;      /* h_t x pad(s): W1, zero columns past s */
+    int32_t *tok_comp1;  /* pad(s) / 4 x h_t: row k, 128 x the sums of W1's
+                          * first 4 (k + 1) columns (the products' depth for
+                          * an example of 4 k + 1 to 4 (k + 1) words) */
     int8_t *tok_a2;      /* s x pad(h_t): W2, zero columns past h_t */
     int32_t *tok_comp2;  /* s: 128 x row sums of W2 (the shift of the activations) */
     uint8_t *ch_b1;      /* W1^T packed (qkernels.h): k = pad(b), n = pad(h_c) */
