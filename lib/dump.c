@@ -197,17 +197,19 @@ void pnm_dump_model(FILE *out, const pnm_model *m, bool header_only, pnm_dump_fo
     const pnm_projection *p = &c->projection;
     uint64_t vocab_id = pnm_hash64(m->vocab, m->vocab_len, 0);
     const char *weights = m->qw ? "int8" : "float";
+    bool int8_tags = m->qw && m->qw->tags;
     if (fmt == PNM_DUMP_JSON) {
         fprintf(out, "{\"kind\":\"model\",\"weights\":\"%s\",\"model_id\":\"%016" PRIx64
                 "\",\"vocab_id\":\"%016" PRIx64 "\",\"vocab_size\":%" PRIu32
                 ",\"features\":%" PRIu32 ",\"hashes\":%" PRIu32 ",\"window\":%" PRIu32
                 ",\"seed\":%" PRIu64 ",\"seq_len\":%" PRIu32 ",\"bottleneck\":%" PRIu32
                 ",\"token_hidden\":%" PRIu32 ",\"channel_hidden\":%" PRIu32
-                ",\"layers\":%" PRIu32 ",\"tag_sentence\":%s,\"parameters\":%zu",
+                ",\"layers\":%" PRIu32 ",\"tag_sentence\":%s,\"crf\":%s,\"int8_tags\":%s"
+                ",\"parameters\":%zu",
                 weights, m->id, vocab_id, pnm_sp_vocab_size(m->sp), p->features, p->hashes,
                 p->window, p->seed, c->seq_len, c->bottleneck, c->token_hidden,
                 c->channel_hidden, c->layers, c->tag_sentence ? "true" : "false",
-                pnm_params_count(c));
+                c->crf ? "true" : "false", int8_tags ? "true" : "false", pnm_params_count(c));
         put_names(out, "label", m->labels, c->n_labels, fmt);
         put_names(out, "tag", m->tags, c->n_tags, fmt);
         fputs("}\n", out);
@@ -216,11 +218,12 @@ void pnm_dump_model(FILE *out, const pnm_model *m, bool header_only, pnm_dump_fo
     fprintf(out, "# pnm model %016" PRIx64 ", %s weights; vocabulary %016" PRIx64
             " (%" PRIu32 " pieces); m=%" PRIu32 " n=%" PRIu32 " w=%" PRIu32 " seed=%" PRIu64
             "; s=%" PRIu32 " b=%" PRIu32 " h_t=%" PRIu32 " h_c=%" PRIu32 " L=%" PRIu32
-            "; %zu parameters; %" PRIu32 " labels, %" PRIu32 " tags%s\n",
+            "; %zu parameters; %" PRIu32 " labels, %" PRIu32 " tags%s%s%s\n",
             m->id, weights, vocab_id, pnm_sp_vocab_size(m->sp), p->features, p->hashes,
             p->window, p->seed, c->seq_len, c->bottleneck, c->token_hidden, c->channel_hidden,
             c->layers, pnm_params_count(c), c->n_labels, c->n_tags,
-            c->tag_sentence ? ", sentence-aware tagging" : "");
+            c->tag_sentence ? ", sentence-aware tagging" : "", c->crf ? ", CRF" : "",
+            int8_tags ? ", int8 tagging head" : "");
     if (header_only)
         return;
     put_names(out, "label", m->labels, c->n_labels, fmt);

@@ -23,6 +23,10 @@ setup() {
     # Bit 1. The toy task has 7 tags: transitions 7 x 7, start and end
     # scores 7 each.
     assert_option_model 2 $((7 * 7 + 2 * 7))
+    run -0 pnm-dump -H "$M"
+    assert_output --partial "7 tags, CRF"
+    run -0 pnm-dump -H "$BATS_FILE_TMPDIR/plain.pnm"
+    refute_output --partial "CRF"
 }
 
 @test "crf: the toy task is learned, and the fused, mixed and API paths predict the same" {

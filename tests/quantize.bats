@@ -75,6 +75,12 @@ setup() {
     assert_equal "$(options_word "$QM")" 12
     pnm-quantize --float-tags -o float-tags.pnm "$M"
     assert_equal "$(options_word float-tags.pnm)" 4
+    run -0 pnm-dump -H "$QM"
+    assert_output --partial "7 tags, int8 tagging head"
+    run -0 pnm-dump -j float-tags.pnm
+    assert_output --partial '"crf":false,"int8_tags":false,'
+    run -0 pnm-dump -H float-tags.pnm
+    refute_output --partial "int8 tagging head"
     # The toy task has 7 tags, b = 64: a float 4 bytes a weight, int8 1
     # byte a weight and 4 a tag's scale.
     local a b
