@@ -306,6 +306,18 @@ static void *alloc_array(size_t count, size_t size)
     return malloc((count ? count : 1) * size);
 }
 
+/* Frees every buffer and forgets the capacities; the configuration and
+ * the settings stay. */
+static void ws_clear(pnm_workspace *ws)
+{
+    pnm_config keep = ws->c;
+    bool no_tag_probs = ws->no_tag_probs;
+    ws_release(ws);
+    memset(ws, 0, sizeof *ws);
+    ws->c = keep;
+    ws->no_tag_probs = no_tag_probs;
+}
+
 /* Grows every buffer to hold rows rows of examples examples (keeps nothing). */
 static int ws_reserve(pnm_workspace *ws, size_t rows, size_t examples, bool training,
                       pnm_error *err)
@@ -313,12 +325,7 @@ static int ws_reserve(pnm_workspace *ws, size_t rows, size_t examples, bool trai
     if (rows <= ws->cap_rows && examples <= ws->cap_examples && (!training || ws->training))
         return 0;
     const pnm_config *c = &ws->c;
-    pnm_config keep = *c;
-    bool no_tag_probs = ws->no_tag_probs;
-    ws_release(ws);
-    memset(ws, 0, sizeof *ws);
-    ws->c = keep;
-    ws->no_tag_probs = no_tag_probs;
+    ws_clear(ws);
     rows = rows > 64 ? rows : 64;
     examples = examples > 8 ? examples : 8;
     size_t b = c->bottleneck, ht = c->token_hidden, hc = c->channel_hidden;
@@ -349,10 +356,7 @@ static int ws_reserve(pnm_workspace *ws, size_t rows, size_t examples, bool trai
     if (ok && ct && pnm_crf_init(&ws->crf, c->n_tags, c->seq_len, err))
         ok = false;
     if (!ok) {
-        ws_release(ws);
-        memset(ws, 0, sizeof *ws);
-        ws->c = keep;
-        ws->no_tag_probs = no_tag_probs;
+        ws_clear(ws);
         return pnm_error_set(err, "out of memory for %zu rows of activations", rows);
     }
     ws->cap_rows = rows, ws->cap_examples = examples, ws->training = training;

@@ -108,7 +108,7 @@ static size_t char_at(const char *s, size_t len, size_t i, bool *sep)
 {
     unsigned char c = (unsigned char)s[i];
     if (c < 0x80) {
-        *sep = c <= 0x20 || c == 0x7F;
+        *sep = pnm_is_word_separator(c);
         return 1;
     }
     uint32_t cp;

@@ -57,16 +57,3 @@ size_t pnm_utf8_count(const char *s, size_t len)
         n += ((unsigned char)s[i] & 0xC0) != 0x80;
     return n;
 }
-
-bool pnm_is_word_separator(uint32_t cp)
-{
-    if (cp <= 0x20 || (cp >= 0x7F && cp <= 0x9F))
-        return true;
-    switch (cp) {
-    case 0x00A0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202F: case 0x205F: case 0x3000:
-        return true;
-    default:
-        return cp >= 0x2000 && cp <= 0x200A;
-    }
-}

@@ -23,8 +23,20 @@ size_t pnm_utf8_find_invalid(const char *s, size_t len);
 size_t pnm_utf8_count(const char *s, size_t len);
 
 /* True for characters that separate words: Unicode White_Space and all
- * control characters (Cc: U+0000-U+001F, U+007F-U+009F). */
-bool pnm_is_word_separator(uint32_t cp);
+ * control characters (Cc: U+0000-U+001F, U+007F-U+009F). Inline: the
+ * tokenizer asks it of every character. */
+static inline bool pnm_is_word_separator(uint32_t cp)
+{
+    if (cp <= 0x20 || (cp >= 0x7F && cp <= 0x9F))
+        return true;
+    switch (cp) {
+    case 0x00A0: case 0x1680: case 0x2028: case 0x2029:
+    case 0x202F: case 0x205F: case 0x3000:
+        return true;
+    default:
+        return cp >= 0x2000 && cp <= 0x200A;
+    }
+}
 
 #ifdef __cplusplus
 }

@@ -37,10 +37,7 @@ setup() {
 }
 
 @test "crf: int8 with an int8 tagging head (the transitions stay float): the toy task still, the mixed path alike" {
-    pnm-quantize -o q.pnm "$M"
-    run bash -c "zstd -dc q.pnm | od -A n -t u4 -j 64 -N 4"
-    (( ($(echo $output) & 12) == 12 )) || fail "options word $output"
-    M=q.pnm assert_toy_paths --probs
+    assert_int8_toy_paths
 }
 
 @test "crf: tag probabilities are posterior marginals, in (0, 1], the most probable above 0.5 here" {

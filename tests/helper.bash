@@ -256,6 +256,16 @@ assert_toy_paths() {
     cmp fused.tsv mixed.tsv
 }
 
+# assert_int8_toy_paths: $M quantized with an int8 tagging head (option
+# bits 2 and 3) has still learned the toy task, and the mixed path prints
+# what the fused one does, with --probs.
+assert_int8_toy_paths() {
+    pnm-quantize -o q.pnm "$M"
+    run bash -c "zstd -dc q.pnm | od -A n -t u4 -j 64 -N 4"
+    (( ($(echo $output) & 12) == 12 )) || fail "options word $output"
+    M=q.pnm assert_toy_paths --probs
+}
+
 # train_tiny TSV OUT [OPTION]...: a quick x-small model (s=16, 3 epochs,
 # 1 thread, quiet); later options win.
 train_tiny() {
